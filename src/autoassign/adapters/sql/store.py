@@ -1,0 +1,258 @@
+"""SqlAssignmentStore: the engine's reads and its guarded claim, one batch per transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from autoassign.adapters.sql import rows
+from autoassign.adapters.sql.dialects import claim_statement
+from autoassign.adapters.sql.engine import wrap_errors
+from autoassign.adapters.sql.tables import (
+    agents,
+    assignment_policies,
+    assignments,
+    capacity_policies,
+    conversation_labels,
+    conversations,
+    inbox_assignment_policies,
+    inbox_capacity_limits,
+    inbox_members,
+    inboxes,
+    team_members,
+    teams,
+)
+from autoassign.core import errors
+from autoassign.core.eligibility import AgentState
+from autoassign.core.model import Conversation, Presence, Status, Team
+from autoassign.core.planner import PlannedAssignment
+from autoassign.core.policies import ConversationPriority, ExclusionRules, combine_exclusions
+from autoassign.core.ports import History, InboxSettings, Member, RecordedAssignment
+
+_POLICY_COLUMNS = [col.label(f"p_{col.name}") for col in assignment_policies.c]
+
+
+class SqlInboxBatch:
+    """One inbox's batch inside one transaction that holds the inbox's row lock."""
+
+    def __init__(self, conn: AsyncConnection, inbox_id: int, account_id: int) -> None:
+        self._conn = conn
+        self._dialect = conn.dialect.name
+        self.inbox_id = inbox_id
+        self.account_id = account_id
+
+    async def settings(self) -> InboxSettings:
+        i, p = inboxes.c, assignment_policies.c
+        row = (
+            await self._conn.execute(
+                sa.select(inboxes, *_POLICY_COLUMNS)
+                .select_from(
+                    inboxes.outerjoin(
+                        inbox_assignment_policies,
+                        inbox_assignment_policies.c.inbox_id == i.id,
+                    ).outerjoin(
+                        assignment_policies,
+                        p.id == inbox_assignment_policies.c.assignment_policy_id,
+                    )
+                )
+                .where(i.id == self.inbox_id)
+            )
+        ).one()
+        rules = (
+            await self._conn.execute(
+                sa.select(
+                    capacity_policies.c.excluded_labels,
+                    capacity_policies.c.exclude_older_than_hours,
+                )
+                .join(
+                    inbox_capacity_limits,
+                    inbox_capacity_limits.c.capacity_policy_id == capacity_policies.c.id,
+                )
+                .where(inbox_capacity_limits.c.inbox_id == self.inbox_id)
+            )
+        ).all()
+        return InboxSettings(
+            inbox=rows.inbox(row),
+            policy=rows.policy(row, "p_") if row.p_id is not None else None,
+            capacity_exclusions=combine_exclusions(rows.exclusion_rules(r) for r in rules),
+        )
+
+    async def candidates(
+        self,
+        rules: ExclusionRules,
+        priority: ConversationPriority,
+        limit: int,
+        now: datetime,
+    ) -> list[Conversation]:
+        c = conversations.c
+        query = sa.select(conversations).where(
+            c.inbox_id == self.inbox_id,
+            c.status == Status.OPEN.value,
+            c.assignee_id.is_(None),
+        )
+        cutoff = rules.age_cutoff(now)
+        if cutoff is not None:
+            query = query.where(c.last_activity_at >= cutoff)
+        if rules.excluded_labels:
+            query = query.where(
+                ~sa.exists().where(
+                    conversation_labels.c.conversation_id == c.id,
+                    conversation_labels.c.label.in_(sorted(rules.excluded_labels)),
+                )
+            )
+        if priority is ConversationPriority.LONGEST_WAITING:
+            query = query.order_by(c.last_activity_at, c.created_at, c.id)
+        else:
+            query = query.order_by(c.created_at, c.id)
+        found = (await self._conn.execute(query.limit(limit))).all()
+        labels = await self._labels([r.id for r in found])
+        return [rows.conversation(r, labels.get(r.id, ())) for r in found]
+
+    async def _labels(self, ids: list[int]) -> dict[int, list[str]]:
+        if not ids:
+            return {}
+        result: dict[int, list[str]] = defaultdict(list)
+        query = sa.select(conversation_labels).where(conversation_labels.c.conversation_id.in_(ids))
+        for row in await self._conn.execute(query):
+            result[row.conversation_id].append(row.label)
+        return result
+
+    async def members(self) -> list[Member]:
+        a, c = agents.c, conversations.c
+        load = (
+            sa.select(sa.func.count())
+            .where(
+                c.inbox_id == self.inbox_id,
+                c.assignee_id == a.id,
+                c.status == Status.OPEN.value,
+            )
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(
+                a.id,
+                a.account_id,
+                a.availability,
+                a.auto_offline,
+                inbox_capacity_limits.c.conversation_limit,
+                load.label("open_load"),
+            )
+            .join(inbox_members, inbox_members.c.agent_id == a.id)
+            .outerjoin(
+                inbox_capacity_limits,
+                sa.and_(
+                    inbox_capacity_limits.c.capacity_policy_id == a.capacity_policy_id,
+                    inbox_capacity_limits.c.inbox_id == self.inbox_id,
+                ),
+            )
+            .where(inbox_members.c.inbox_id == self.inbox_id)
+            .order_by(a.id)
+        )
+        return [
+            Member(
+                agent=AgentState(
+                    agent_id=r.id,
+                    presence=Presence(r.availability),
+                    open_load=r.open_load,
+                    capacity_limit=r.conversation_limit,
+                ),
+                account_id=r.account_id,
+                auto_offline=bool(r.auto_offline),
+            )
+            for r in await self._conn.execute(query)
+        ]
+
+    async def teams(self, team_ids: set[int]) -> dict[int, Team]:
+        if not team_ids:
+            return {}
+        found = (await self._conn.execute(sa.select(teams).where(teams.c.id.in_(team_ids)))).all()
+        members: dict[int, set[int]] = defaultdict(set)
+        query = sa.select(team_members).where(team_members.c.team_id.in_(team_ids))
+        for row in await self._conn.execute(query):
+            members[row.team_id].add(row.agent_id)
+        return {
+            t.id: Team(
+                id=t.id,
+                account_id=t.account_id,
+                name=t.name,
+                allow_auto_assign=bool(t.allow_auto_assign),
+                member_ids=frozenset(members[t.id]),
+            )
+            for t in found
+        }
+
+    async def history(self, since: datetime) -> History:
+        s = assignments.c
+        recent = await self._conn.execute(
+            sa.select(s.agent_id, s.conversation_id, s.assigned_at).where(
+                s.inbox_id == self.inbox_id, s.assigned_at > since
+            )
+        )
+        last = await self._conn.execute(
+            sa.select(s.agent_id, sa.func.max(s.id).label("last_id"))
+            .where(s.inbox_id == self.inbox_id)
+            .group_by(s.agent_id)
+            .order_by(sa.func.max(s.id))
+        )
+        return History(
+            window_entries=[RecordedAssignment(r.agent_id, r.conversation_id, r.assigned_at) for r in recent],
+            rotation={r.agent_id: rank for rank, r in enumerate(last, start=1)},
+        )
+
+    async def claim(self, planned: Sequence[PlannedAssignment], now: datetime) -> set[int]:
+        if not planned:
+            return set()
+        stmt, params = claim_statement(self._dialect, self.inbox_id, planned, now)
+        result = await self._conn.execute(stmt, params) if params else await self._conn.execute(stmt)
+        return {row[0] for row in result}
+
+    async def record(
+        self,
+        planned: Sequence[PlannedAssignment],
+        policy_id: int | None,
+        now: datetime,
+    ) -> None:
+        if not planned:
+            return
+        await self._conn.execute(
+            sa.insert(assignments),
+            [
+                {
+                    "account_id": self.account_id,
+                    "inbox_id": self.inbox_id,
+                    "conversation_id": p.conversation_id,
+                    "agent_id": p.agent_id,
+                    "policy_id": policy_id,
+                    "selector": p.selector,
+                    "reason": p.reason,
+                    "assigned_at": now,
+                }
+                for p in planned
+            ],
+        )
+
+
+class SqlAssignmentStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def inbox_batch(self, inbox_id: int) -> AsyncIterator[SqlInboxBatch]:
+        """Begin, take the inbox's row lock (FOR UPDATE on PostgreSQL; SQLite's
+        BEGIN IMMEDIATE already excludes every other writer), and commit on exit."""
+        async with wrap_errors(), self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(inboxes.c.id, inboxes.c.account_id)
+                    .where(inboxes.c.id == inbox_id)
+                    .with_for_update()
+                )
+            ).one_or_none()
+            if row is None:
+                raise errors.InboxNotFound(inbox_id)
+            yield SqlInboxBatch(conn, inbox_id, row.account_id)

@@ -1,0 +1,124 @@
+"""MemoryStateStore: the embedded twin of RedisStateStore, for one process.
+
+All methods run without awaiting, so on one event loop each call is atomic, like a Lua
+script on Redis. State dies with the process; the SQL store rebuilds it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from autoassign.adapters.state._time import to_ms
+from autoassign.core.ports import History, InboxState, WindowEntry
+
+
+class MemoryStateStore:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        #: (inbox, agent) → conversation id → assigned at (ms)
+        self._windows: dict[tuple[int, int], dict[int, int]] = {}
+        #: inbox → agent → rotation sequence
+        self._rotation: dict[int, dict[int, int]] = {}
+        #: inbox → window (s) the inbox was last rebuilt with
+        self._hydrated: dict[int, int] = {}
+        #: account → agent → heartbeat expiry (ms)
+        self._presence: dict[int, dict[int, int]] = {}
+        #: lock name → (token, monotonic expiry)
+        self._locks: dict[str, tuple[str, float]] = {}
+
+    def clear(self) -> None:
+        """Forget everything, as a Redis restart would."""
+        for part in (self._windows, self._rotation, self._hydrated, self._presence, self._locks):
+            part.clear()
+
+    def _window_count(self, key: tuple[int, int], since_ms: int) -> int:
+        entries = self._windows.get(key)
+        if not entries:
+            return 0
+        stale = [cid for cid, at in entries.items() if at <= since_ms]
+        for cid in stale:
+            del entries[cid]
+        if not entries:
+            del self._windows[key]
+        return len(entries)
+
+    async def load_inbox(
+        self, inbox_id: int, agent_ids: Sequence[int], window_seconds: int, now: datetime
+    ) -> InboxState:
+        since = to_ms(now) - window_seconds * 1000
+        rotation = self._rotation.get(inbox_id, {})
+        return InboxState(
+            hydrated=self._hydrated.get(inbox_id) == window_seconds,
+            window_counts={a: self._window_count((inbox_id, a), since) for a in agent_ids},
+            rotation={a: rotation.get(a, 0) for a in agent_ids},
+        )
+
+    async def hydrate(
+        self,
+        inbox_id: int,
+        agent_ids: Sequence[int],
+        history: History,
+        window_seconds: int,
+        now: datetime,
+    ) -> None:
+        since = to_ms(now) - window_seconds * 1000
+        for agent_id in {*agent_ids, *history.rotation}:
+            self._windows.pop((inbox_id, agent_id), None)
+        for entry in history.window_entries:
+            at = to_ms(entry.assigned_at)
+            if at > since:
+                self._windows.setdefault((inbox_id, entry.agent_id), {})[entry.conversation_id] = at
+        self._rotation[inbox_id] = dict(history.rotation)
+        self._hydrated[inbox_id] = window_seconds
+
+    async def record(
+        self,
+        inbox_id: int,
+        entries: Sequence[WindowEntry],
+        rotation: Mapping[int, int],
+        window_seconds: int,
+        now: datetime,
+    ) -> None:
+        at = to_ms(now)
+        for entry in entries:
+            self._windows.setdefault((inbox_id, entry.agent_id), {})[entry.conversation_id] = at
+        current = self._rotation.setdefault(inbox_id, {})
+        for agent_id, seq in rotation.items():
+            current[agent_id] = max(seq, current.get(agent_id, 0))
+
+    async def forget(self, inbox_id: int, entries: Sequence[WindowEntry]) -> None:
+        for entry in entries:
+            self._windows.get((inbox_id, entry.agent_id), {}).pop(entry.conversation_id, None)
+
+    async def heartbeat(
+        self, account_id: int, agent_id: int, now: datetime, ttl_seconds: int
+    ) -> None:
+        self._presence.setdefault(account_id, {})[agent_id] = to_ms(now) + ttl_seconds * 1000
+
+    async def present(self, account_id: int, agent_ids: Sequence[int], now: datetime) -> set[int]:
+        expiries = self._presence.get(account_id, {})
+        at = to_ms(now)
+        return {a for a in agent_ids if expiries.get(a, 0) > at}
+
+    async def acquire_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        held = self._locks.get(name)
+        now = self._monotonic()
+        if held is not None and held[1] > now:
+            return False
+        self._locks[name] = (token, now + ttl_seconds)
+        return True
+
+    async def release_lock(self, name: str, token: str) -> bool:
+        held = self._locks.get(name)
+        if held is None or held[0] != token or held[1] <= self._monotonic():
+            return False
+        del self._locks[name]
+        return True
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

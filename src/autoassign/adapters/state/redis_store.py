@@ -1,0 +1,162 @@
+"""RedisStateStore: the production state store, shared by every worker.
+
+Owns the keys built by ``keys.Keys``: per-agent window ZSETs, the rotation ZSET and the
+hydrated marker of each inbox, presence ZSETs per account, and locks. Multi-key reads run
+as one Lua script; writes as one MULTI pipeline. Every Redis failure surfaces as
+``StateStoreUnavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib import resources
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from autoassign.adapters.state._time import to_ms
+from autoassign.adapters.state.keys import Keys
+from autoassign.core import errors
+from autoassign.core.ports import History, InboxState, WindowEntry
+
+
+def _script(name: str) -> str:
+    return resources.files(__package__).joinpath("lua", name).read_text(encoding="utf-8")
+
+
+@asynccontextmanager
+async def _wrap_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise errors.StateStoreUnavailable(f"state store unavailable: {exc}") from exc
+
+
+class RedisStateStore:
+    def __init__(self, client: aioredis.Redis, prefix: str = "aa") -> None:
+        self._redis = client
+        self.keys = Keys(prefix)
+        self._load = client.register_script(_script("load_inbox.lua"))
+        self._release = client.register_script(_script("release_lock.lua"))
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "aa") -> RedisStateStore:
+        return cls(aioredis.Redis.from_url(url, decode_responses=True), prefix)
+
+    async def load_inbox(
+        self, inbox_id: int, agent_ids: Sequence[int], window_seconds: int, now: datetime
+    ) -> InboxState:
+        k = self.keys
+        cutoff = to_ms(now) - window_seconds * 1000
+        async with _wrap_errors():
+            marker, ranks, counts = await self._load(
+                keys=[
+                    k.hydrated(inbox_id),
+                    k.rotation(inbox_id),
+                    *(k.window(inbox_id, a) for a in agent_ids),
+                ],
+                args=[window_seconds, cutoff, *agent_ids],
+            )
+        return InboxState(
+            hydrated=marker == str(window_seconds),
+            window_counts={a: int(c) for a, c in zip(agent_ids, counts, strict=True)},
+            rotation={a: int(float(r)) for a, r in zip(agent_ids, ranks, strict=True)},
+        )
+
+    async def hydrate(
+        self,
+        inbox_id: int,
+        agent_ids: Sequence[int],
+        history: History,
+        window_seconds: int,
+        now: datetime,
+    ) -> None:
+        k = self.keys
+        cutoff = to_ms(now) - window_seconds * 1000
+        windows: dict[int, dict[str, int]] = {}
+        for entry in history.window_entries:
+            at = to_ms(entry.assigned_at)
+            if at > cutoff:
+                windows.setdefault(entry.agent_id, {})[str(entry.conversation_id)] = at
+        async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
+            for agent_id in {*agent_ids, *history.rotation}:
+                pipe.delete(k.window(inbox_id, agent_id))
+            for agent_id, members in windows.items():
+                pipe.zadd(k.window(inbox_id, agent_id), members)
+                pipe.pexpire(k.window(inbox_id, agent_id), window_seconds * 1000)
+            pipe.delete(k.rotation(inbox_id))
+            if history.rotation:
+                pipe.zadd(k.rotation(inbox_id), {str(a): s for a, s in history.rotation.items()})
+            pipe.set(k.hydrated(inbox_id), str(window_seconds))
+            await pipe.execute()
+
+    async def record(
+        self,
+        inbox_id: int,
+        entries: Sequence[WindowEntry],
+        rotation: Mapping[int, int],
+        window_seconds: int,
+        now: datetime,
+    ) -> None:
+        k = self.keys
+        at = to_ms(now)
+        per_agent: dict[int, dict[str, int]] = {}
+        for entry in entries:
+            per_agent.setdefault(entry.agent_id, {})[str(entry.conversation_id)] = at
+        if not per_agent and not rotation:
+            return
+        async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
+            for agent_id, members in per_agent.items():
+                pipe.zadd(k.window(inbox_id, agent_id), members)
+                pipe.pexpire(k.window(inbox_id, agent_id), window_seconds * 1000)
+            if rotation:
+                pipe.zadd(k.rotation(inbox_id), {str(a): s for a, s in rotation.items()}, gt=True)
+            await pipe.execute()
+
+    async def forget(self, inbox_id: int, entries: Sequence[WindowEntry]) -> None:
+        if not entries:
+            return
+        async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
+            for entry in entries:
+                pipe.zrem(self.keys.window(inbox_id, entry.agent_id), str(entry.conversation_id))
+            await pipe.execute()
+
+    async def heartbeat(
+        self, account_id: int, agent_id: int, now: datetime, ttl_seconds: int
+    ) -> None:
+        key = self.keys.presence(account_id)
+        async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", to_ms(now))
+            pipe.zadd(key, {str(agent_id): to_ms(now) + ttl_seconds * 1000})
+            await pipe.execute()
+
+    async def present(self, account_id: int, agent_ids: Sequence[int], now: datetime) -> set[int]:
+        if not agent_ids:
+            return set()
+        async with _wrap_errors():
+            scores = await self._redis.zmscore(
+                self.keys.presence(account_id), [str(a) for a in agent_ids]
+            )
+        at = to_ms(now)
+        return {a for a, s in zip(agent_ids, scores, strict=True) if s is not None and s > at}
+
+    async def acquire_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        async with _wrap_errors():
+            ok = await self._redis.set(
+                self.keys.lock(name), token, nx=True, px=max(1, int(ttl_seconds * 1000))
+            )
+        return bool(ok)
+
+    async def release_lock(self, name: str, token: str) -> bool:
+        async with _wrap_errors():
+            released = await self._release(keys=[self.keys.lock(name)], args=[token])
+        return bool(released)
+
+    async def ping(self) -> None:
+        async with _wrap_errors():
+            await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()

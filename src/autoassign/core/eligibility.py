@@ -1,0 +1,90 @@
+"""One small check per eligibility rule; each answers None (pass) or the reason it fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from autoassign.core.model import Conversation, Presence, Team
+from autoassign.core.policies import ExclusionRules
+from autoassign.core.reasons import AgentReason, SkipReason
+
+
+@dataclass(slots=True)
+class AgentState:
+    """An inbox member as the planner sees them; loads change as the plan is made."""
+
+    agent_id: int
+    presence: Presence
+    #: open conversations assigned to the agent in this inbox
+    open_load: int = 0
+    #: None: no capacity policy limits this agent here
+    capacity_limit: int | None = None
+    #: engine assignments to this agent in this inbox within the current window
+    window_count: int = 0
+    #: rotation position: 0 never assigned; larger means assigned more recently
+    rotation_seq: int = 0
+    #: True when the agent chose "online" but their heartbeat expired
+    presence_expired: bool = False
+
+
+def conversation_exclusion(
+    conversation: Conversation, rules: ExclusionRules, now: datetime
+) -> SkipReason | None:
+    """Whether a conversation is left alone before any agent is considered."""
+    if not conversation.assignable:
+        return SkipReason.NOT_ASSIGNABLE
+    if rules.excluded_labels and conversation.labels & rules.excluded_labels:
+        return SkipReason.EXCLUDED_LABEL
+    cutoff = rules.age_cutoff(now)
+    if cutoff is not None and conversation.last_activity_at < cutoff:
+        return SkipReason.TOO_OLD
+    return None
+
+
+def team_rule(conversation: Conversation, teams: dict[int, Team]) -> SkipReason | None:
+    """A conversation with a team goes only through a team that allows auto-assignment."""
+    if conversation.team_id is None:
+        return None
+    team = teams.get(conversation.team_id)
+    if team is None:
+        return SkipReason.TEAM_NOT_FOUND
+    if not team.allow_auto_assign:
+        return SkipReason.TEAM_AUTO_ASSIGN_DISABLED
+    return None
+
+
+def presence_rule(agent: AgentState) -> AgentReason | None:
+    """Only online agents take work; busy and offline never do."""
+    if agent.presence_expired:
+        return AgentReason.PRESENCE_EXPIRED
+    if agent.presence is Presence.BUSY:
+        return AgentReason.BUSY
+    if agent.presence is Presence.OFFLINE:
+        return AgentReason.OFFLINE
+    return None
+
+
+def team_member_rule(agent: AgentState, team: Team | None) -> AgentReason | None:
+    if team is not None and agent.agent_id not in team.member_ids:
+        return AgentReason.NOT_TEAM_MEMBER
+    return None
+
+
+def rate_rule(agent: AgentState, limit: int) -> AgentReason | None:
+    """Under the fair-distribution limit for this inbox in the current window."""
+    if agent.window_count >= limit:
+        return AgentReason.RATE_LIMITED
+    return None
+
+
+def capacity_rule(agent: AgentState) -> AgentReason | None:
+    """Under the capacity limit for open conversations in this inbox."""
+    if agent.capacity_limit is not None and agent.open_load >= agent.capacity_limit:
+        return AgentReason.AT_CAPACITY
+    return None
+
+
+def agent_rejection(agent: AgentState, team: Team | None, rate_limit: int) -> AgentReason | None:
+    """The first rule an online agent fails for one conversation, in the documented order."""
+    return team_member_rule(agent, team) or rate_rule(agent, rate_limit) or capacity_rule(agent)

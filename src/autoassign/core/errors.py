@@ -1,0 +1,99 @@
+"""Every error autoassign raises on purpose, as one tree.
+
+AutoassignError
+├── InvalidInput                 bad input from a caller (API, CLI, embedding code)
+│   ├── InvalidPolicy            a policy field is out of range
+│   ├── InvalidValue             an unknown enum value or malformed field
+│   └── InvalidLimit             a batch limit that is not a positive integer
+├── NotFound                     an id that does not exist (or belongs to another account)
+│   ├── AccountNotFound
+│   ├── AgentNotFound
+│   ├── InboxNotFound
+│   ├── TeamNotFound
+│   ├── ConversationNotFound
+│   └── PolicyNotFound
+├── Conflict                     a uniqueness rule would be broken
+└── BackendUnavailable           infrastructure is down; the operation changed nothing
+    ├── StoreUnavailable         the SQL database
+    └── StateStoreUnavailable    the state store (Redis)
+"""
+
+from __future__ import annotations
+
+
+class AutoassignError(Exception):
+    """Something autoassign refused or could not do."""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or (self.__doc__ or type(self).__name__).strip()
+        super().__init__(self.message)
+
+
+class InvalidInput(AutoassignError):
+    """The input is not valid."""
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class InvalidPolicy(InvalidInput):
+    """The policy is not valid."""
+
+
+class InvalidValue(InvalidInput):
+    """A value is not one of the allowed ones."""
+
+
+class InvalidLimit(InvalidInput):
+    """The batch limit must be a positive integer."""
+
+
+class NotFound(AutoassignError):
+    """The object does not exist."""
+
+    kind = "object"
+
+    def __init__(self, object_id: int | str) -> None:
+        self.object_id = object_id
+        super().__init__(f"{self.kind} {object_id} not found")
+
+
+class AccountNotFound(NotFound):
+    kind = "account"
+
+
+class AgentNotFound(NotFound):
+    kind = "agent"
+
+
+class InboxNotFound(NotFound):
+    kind = "inbox"
+
+
+class TeamNotFound(NotFound):
+    kind = "team"
+
+
+class ConversationNotFound(NotFound):
+    kind = "conversation"
+
+
+class PolicyNotFound(NotFound):
+    kind = "policy"
+
+
+class Conflict(AutoassignError):
+    """The change conflicts with an existing object."""
+
+
+class BackendUnavailable(AutoassignError):
+    """A backend could not be reached; nothing was changed."""
+
+
+class StoreUnavailable(BackendUnavailable):
+    """The SQL database could not be reached; nothing was changed."""
+
+
+class StateStoreUnavailable(BackendUnavailable):
+    """The state store could not be reached; nothing was changed."""

@@ -1,0 +1,133 @@
+"""Assignment and capacity policies, validated when built."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from autoassign.core import errors
+
+
+class AssignmentOrder(enum.StrEnum):
+    """How one agent is picked among the eligible ones."""
+
+    ROUND_ROBIN = "round_robin"
+    BALANCED = "balanced"
+
+
+class ConversationPriority(enum.StrEnum):
+    """Which conversations are served first."""
+
+    #: oldest ``created_at`` first
+    EARLIEST_CREATED = "earliest_created"
+    #: oldest ``last_activity_at`` first, then oldest ``created_at``
+    LONGEST_WAITING = "longest_waiting"
+
+
+DEFAULT_FAIR_DISTRIBUTION_LIMIT = 100
+DEFAULT_FAIR_DISTRIBUTION_WINDOW = 3600
+DEFAULT_EXCLUDE_OLDER_THAN_HOURS = 168
+
+
+def _positive(value: object, field_name: str, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise errors.InvalidPolicy(
+            f"{field_name} must be an integer greater than 0 (got {value!r})", field=field_name
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentPolicy:
+    """How an inbox hands out conversations; a disabled policy assigns nothing."""
+
+    id: int
+    account_id: int
+    name: str
+    description: str = ""
+    assignment_order: AssignmentOrder = AssignmentOrder.ROUND_ROBIN
+    conversation_priority: ConversationPriority = ConversationPriority.EARLIEST_CREATED
+    #: at most this many assignments per agent and inbox within one window
+    fair_distribution_limit: int = DEFAULT_FAIR_DISTRIBUTION_LIMIT
+    #: the sliding window, in seconds
+    fair_distribution_window: int = DEFAULT_FAIR_DISTRIBUTION_WINDOW
+    enabled: bool = True
+    #: conversations whose last activity is older than this are left alone; None: no limit
+    exclude_older_than_hours: int | None = DEFAULT_EXCLUDE_OLDER_THAN_HOURS
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.strip():
+            raise errors.InvalidPolicy("name must not be blank", field="name")
+        if not isinstance(self.assignment_order, AssignmentOrder):
+            raise errors.InvalidPolicy("assignment_order is not valid", field="assignment_order")
+        if not isinstance(self.conversation_priority, ConversationPriority):
+            raise errors.InvalidPolicy(
+                "conversation_priority is not valid", field="conversation_priority"
+            )
+        _positive(self.fair_distribution_limit, "fair_distribution_limit")
+        _positive(self.fair_distribution_window, "fair_distribution_window")
+        _positive(self.exclude_older_than_hours, "exclude_older_than_hours", allow_none=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionRules:
+    """Conversations the engine leaves alone: by label, or by age of last activity."""
+
+    excluded_labels: frozenset[str] = field(default_factory=frozenset)
+    exclude_older_than_hours: int | None = None
+
+    def __post_init__(self) -> None:
+        _positive(self.exclude_older_than_hours, "exclude_older_than_hours", allow_none=True)
+        if any(not isinstance(label, str) or not label for label in self.excluded_labels):
+            raise errors.InvalidPolicy(
+                "excluded_labels must be non-empty strings", field="excluded_labels"
+            )
+
+    def age_cutoff(self, now: datetime) -> datetime | None:
+        """Oldest allowed ``last_activity_at``, or None when age does not matter."""
+        if self.exclude_older_than_hours is None:
+            return None
+        return now - timedelta(hours=self.exclude_older_than_hours)
+
+
+def combine_exclusions(rules: Iterable[ExclusionRules]) -> ExclusionRules:
+    """Merge rules deterministically: every excluded label counts, the strictest age wins.
+
+    The reference system took whichever capacity policy came first; we take all of them.
+    """
+    labels: set[str] = set()
+    ages: list[int] = []
+    for rule in rules:
+        labels |= rule.excluded_labels
+        if rule.exclude_older_than_hours is not None:
+            ages.append(rule.exclude_older_than_hours)
+    return ExclusionRules(frozenset(labels), min(ages) if ages else None)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPolicy:
+    """Caps an agent's open conversations per inbox, and excludes some conversations."""
+
+    id: int
+    account_id: int
+    name: str
+    description: str = ""
+    exclusion_rules: ExclusionRules = field(default_factory=ExclusionRules)
+    #: inbox id → most open conversations one agent may hold there
+    inbox_limits: Mapping[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.strip():
+            raise errors.InvalidPolicy("name must not be blank", field="name")
+        for limit in self.inbox_limits.values():
+            _positive(limit, "conversation_limit")
+
+
+def validate_conversation_limit(value: object) -> int:
+    """A per-inbox capacity limit: a positive integer."""
+    _positive(value, "conversation_limit")
+    assert isinstance(value, int)
+    return value

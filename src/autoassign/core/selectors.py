@@ -1,0 +1,45 @@
+"""Pick one agent among the eligible: round robin, or least loaded with rotation ties."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from autoassign.core.eligibility import AgentState
+from autoassign.core.policies import AssignmentOrder
+
+
+class Selector(Protocol):
+    """Chooses one of a non-empty list of eligible agents; never mutates them."""
+
+    name: str
+
+    def choose(self, eligible: Sequence[AgentState]) -> AgentState: ...
+
+
+class RoundRobinSelector:
+    """The agent assigned least recently in this inbox goes next (never-assigned first).
+
+    Rotation is a per-inbox sequence number per agent rather than a list, so it can be
+    rebuilt from recorded assignments and shared by all workers.
+    """
+
+    name = "round_robin"
+
+    def choose(self, eligible: Sequence[AgentState]) -> AgentState:
+        return min(eligible, key=lambda a: (a.rotation_seq, a.agent_id))
+
+
+class BalancedSelector:
+    """Fewest open conversations in this inbox; ties go to the least recently assigned."""
+
+    name = "balanced"
+
+    def choose(self, eligible: Sequence[AgentState]) -> AgentState:
+        return min(eligible, key=lambda a: (a.open_load, a.rotation_seq, a.agent_id))
+
+
+def selector_for(order: AssignmentOrder) -> Selector:
+    if order is AssignmentOrder.BALANCED:
+        return BalancedSelector()
+    return RoundRobinSelector()

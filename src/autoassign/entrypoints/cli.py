@@ -1,0 +1,163 @@
+"""The `autoassign` command: parse, call the engine, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from autoassign import bootstrap
+from autoassign.config import Settings
+from autoassign.core import errors
+from autoassign.entrypoints import demo as demo_module
+from autoassign.services.assign import ASSIGNED, validate_limit
+
+app = typer.Typer(help="Assign support conversations to agents.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"AUTOASSIGN_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        _fail(f"invalid configuration: {problems}")
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def _run(work: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except errors.AutoassignError as exc:
+        _fail(exc.message)
+        raise  # unreachable: _fail raises
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    settings = _settings()
+    try:
+        bootstrap.upgrade_database(settings)
+    except errors.AutoassignError as exc:
+        _fail(exc.message)
+    console.print(f"database at [bold]{_redact(settings.database_url)}[/] is up to date")
+
+
+@app.command()
+def assign(
+    inbox_id: Annotated[int, typer.Argument(help="The inbox to run.")],
+    limit: Annotated[int | None, typer.Option(help="Conversations per batch.")] = None,
+) -> None:
+    """Run one assignment batch for one inbox now and show the outcome."""
+    settings = _settings()
+    if limit is not None:
+        try:
+            validate_limit(limit)
+        except errors.InvalidLimit as exc:
+            _fail(exc.message)
+
+    async def work() -> None:
+        engine = bootstrap.build(settings)
+        try:
+            result = await engine.assign_inbox(inbox_id, limit)
+        finally:
+            await engine.aclose()
+        if result.skipped is not None:
+            console.print(f"inbox {inbox_id} skipped: {result.skipped.value}")
+            return
+        table = Table("conversation", "agent", "result", "detail", title=f"Inbox {inbox_id}")
+        for o in result.outcomes:
+            table.add_row(str(o.conversation_id), str(o.agent_id or "-"), o.result, o.detail)
+        console.print(table)
+        console.print(
+            f"assigned {result.assigned} of {result.considered} in {result.duration_ms:.1f} ms"
+        )
+
+    _run(work)
+
+
+@app.command("demo")
+def demo_command(
+    conversations: Annotated[int, typer.Option(min=1, max=100_000)] = 300,
+) -> None:
+    """Seed a sample account (inboxes, agents, a team, capacity limits) and assign it."""
+    settings = _settings()
+    try:
+        bootstrap.upgrade_database(settings)
+    except errors.AutoassignError as exc:
+        _fail(exc.message)
+
+    async def work() -> None:
+        engine = bootstrap.build(settings)
+        try:
+            data = await demo_module.seed(engine, conversations=conversations)
+            outcome = await demo_module.run(engine, data)
+        finally:
+            await engine.aclose()
+        _render_demo(data, outcome)
+
+    _run(work)
+
+
+def _render_demo(data: demo_module.DemoData, outcome: demo_module.DemoRun) -> None:
+    inbox_names = {i.id: i.name for i in data.inboxes}
+    got: Counter[tuple[int, int]] = Counter()
+    for result in outcome.results:
+        for o in result.outcomes:
+            if o.result == ASSIGNED and o.agent_id is not None:
+                got[(o.agent_id, result.inbox_id)] += 1
+    table = Table(title=f"Who got what — account {data.account.id} ({data.account.name})")
+    table.add_column("agent")
+    table.add_column("presence")
+    for inbox in data.inboxes:
+        table.add_column(inbox.name, justify="right")
+    table.add_column("total", justify="right")
+    for agent in data.agents:
+        counts = [got[(agent.id, i.id)] for i in data.inboxes]
+        table.add_row(
+            agent.name, agent.availability.value, *(str(n) for n in counts), str(sum(counts))
+        )
+    console.print(table)
+    why = Table(title="Why the rest were not assigned (after the last batch of each inbox)")
+    why.add_column("inbox")
+    why.add_column("reason")
+    why.add_column("conversations", justify="right")
+    for (inbox_id, reason), count in sorted(outcome.final_skips().items()):
+        why.add_row(inbox_names[inbox_id], reason, str(count))
+    console.print(why)
+    batches = len(outcome.results)
+    console.print(
+        f"{data.conversations} conversations seeded; assigned {outcome.assigned} in "
+        f"{batches} batches, {outcome.seconds * 1000:.0f} ms "
+        f"({outcome.seconds * 1000 / max(batches, 1):.1f} ms per batch)"
+    )
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    app()

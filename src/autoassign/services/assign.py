@@ -1,0 +1,239 @@
+"""assign_inbox: one batch for one inbox, in a constant number of round trips.
+
+Order of writes: window entries are reserved in the state store *before* the SQL claim
+commits, and released for claims that were lost. A crash in between leaves the window
+over-counted (conservative) but never under-counted, so no limit is ever broken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from autoassign.core import errors
+from autoassign.core.eligibility import AgentState
+from autoassign.core.events import ConversationAssigned
+from autoassign.core.model import Presence
+from autoassign.core.planner import (
+    AssignmentPlan,
+    InboxSnapshot,
+    effective_exclusions,
+    inbox_gate,
+    plan_batch,
+)
+from autoassign.core.policies import AssignmentPolicy
+from autoassign.core.ports import (
+    AssignmentStore,
+    Clock,
+    EventSink,
+    InboxBatch,
+    Member,
+    StateStore,
+    WindowEntry,
+)
+from autoassign.core.reasons import AgentReason, SkipReason
+
+logger = logging.getLogger(__name__)
+
+ASSIGNED = "assigned"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one candidate conversation."""
+
+    conversation_id: int
+    #: the new assignee, or None
+    agent_id: int | None
+    #: "assigned", or a SkipReason value
+    result: str
+    detail: str = ""
+    #: for skips: why each member was passed over
+    agents: Mapping[int, AgentReason] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    inbox_id: int
+    #: set when the whole inbox was skipped
+    skipped: SkipReason | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    #: members filtered out before any conversation (offline, busy, expired presence)
+    agent_filters: Mapping[int, AgentReason] = field(default_factory=dict)
+    duration_ms: float = 0.0
+
+    @property
+    def assigned(self) -> int:
+        return sum(1 for o in self.outcomes if o.result == ASSIGNED)
+
+    @property
+    def unassigned(self) -> int:
+        return len(self.outcomes) - self.assigned
+
+    @property
+    def considered(self) -> int:
+        return len(self.outcomes)
+
+
+def validate_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise errors.InvalidLimit(f"limit must be a positive integer (got {limit!r})", field="limit")
+    return limit
+
+
+async def assign_inbox(
+    inbox_id: int,
+    *,
+    store: AssignmentStore,
+    state: StateStore,
+    clock: Clock,
+    sink: EventSink,
+    limit: int = 100,
+) -> BatchResult:
+    """Assign up to ``limit`` waiting conversations of one inbox."""
+    limit = validate_limit(limit)
+    started = time.perf_counter()
+    now = clock.now()
+    reserved: list[WindowEntry] = []
+    lost: list[WindowEntry] = []
+    try:
+        async with store.inbox_batch(inbox_id) as batch:
+            settings = await batch.settings()
+            gate = inbox_gate(settings.inbox, settings.policy)
+            if gate is not None or settings.policy is None:
+                return BatchResult(inbox_id, skipped=gate or SkipReason.NO_POLICY)
+            policy = settings.policy
+            rules = effective_exclusions(policy, settings.capacity_exclusions)
+            candidates = await batch.candidates(rules, policy.conversation_priority, limit, now)
+            if not candidates:
+                return BatchResult(inbox_id, duration_ms=_ms_since(started))
+            members = await batch.members()
+            snapshot = InboxSnapshot(
+                inbox=settings.inbox,
+                policy=policy,
+                candidates=candidates,
+                agents=await _agent_states(batch, state, inbox_id, members, policy, now),
+                teams=await batch.teams({c.team_id for c in candidates if c.team_id is not None}),
+                capacity_exclusions=settings.capacity_exclusions,
+            )
+            plan = plan_batch(snapshot, now)
+            reserved = [WindowEntry(p.agent_id, p.conversation_id) for p in plan.assignments]
+            await state.record(
+                inbox_id, reserved, plan.rotation, policy.fair_distribution_window, now
+            )
+            claimed = await batch.claim(plan.assignments, now)
+            won = [p for p in plan.assignments if p.conversation_id in claimed]
+            await batch.record(won, policy.id, now)
+            lost = [e for e in reserved if e.conversation_id not in claimed]
+    except BaseException:
+        if reserved:
+            with contextlib.suppress(errors.StateStoreUnavailable):
+                await state.forget(inbox_id, reserved)
+        raise
+    if lost:
+        with contextlib.suppress(errors.StateStoreUnavailable):
+            await state.forget(inbox_id, lost)  # over-counting until expiry is safe
+    result = _result(plan, claimed, _ms_since(started))
+    await _publish(sink, settings.inbox.account_id, policy, result, plan, now)
+    return result
+
+
+async def _agent_states(
+    batch: InboxBatch,
+    state: StateStore,
+    inbox_id: int,
+    members: Sequence[Member],
+    policy: AssignmentPolicy,
+    now: datetime,
+) -> list[AgentState]:
+    """Members with window counts, rotation and heartbeat presence from the state store,
+    rebuilding the inbox's state from recorded assignments when the store lost it."""
+    window = policy.fair_distribution_window
+    ids = [m.agent.agent_id for m in members]
+    loaded = await state.load_inbox(inbox_id, ids, window, now)
+    if not loaded.hydrated:
+        history = await batch.history(now - timedelta(seconds=window))
+        await state.hydrate(inbox_id, ids, history, window, now)
+        loaded = await state.load_inbox(inbox_id, ids, window, now)
+    heartbeat_ids = [
+        m.agent.agent_id for m in members if m.auto_offline and m.agent.presence is Presence.ONLINE
+    ]
+    present = (
+        await state.present(members[0].account_id, heartbeat_ids, now) if heartbeat_ids else set()
+    )
+    return [
+        replace(
+            m.agent,
+            window_count=loaded.window_counts.get(m.agent.agent_id, 0),
+            rotation_seq=loaded.rotation.get(m.agent.agent_id, 0),
+            presence_expired=m.agent.agent_id in heartbeat_ids and m.agent.agent_id not in present,
+        )
+        for m in members
+    ]
+
+
+def _result(plan: AssignmentPlan, claimed: set[int], duration_ms: float) -> BatchResult:
+    outcomes: list[Outcome] = []
+    for planned in plan.assignments:
+        if planned.conversation_id in claimed:
+            outcomes.append(
+                Outcome(planned.conversation_id, planned.agent_id, ASSIGNED, planned.reason)
+            )
+        else:
+            outcomes.append(
+                Outcome(
+                    planned.conversation_id,
+                    None,
+                    SkipReason.LOST_RACE.value,
+                    "changed by another writer before the claim",
+                )
+            )
+    outcomes.extend(
+        Outcome(s.conversation_id, None, s.reason.value, "", dict(s.agents)) for s in plan.skips
+    )
+    outcomes.sort(key=lambda o: o.conversation_id)
+    return BatchResult(
+        plan.inbox_id,
+        outcomes=tuple(outcomes),
+        agent_filters=dict(plan.agent_filters),
+        duration_ms=duration_ms,
+    )
+
+
+async def _publish(
+    sink: EventSink,
+    account_id: int,
+    policy: AssignmentPolicy,
+    result: BatchResult,
+    plan: AssignmentPlan,
+    now: datetime,
+) -> None:
+    events = [
+        ConversationAssigned(
+            account_id=account_id,
+            inbox_id=result.inbox_id,
+            conversation_id=o.conversation_id,
+            agent_id=o.agent_id,
+            policy_id=policy.id,
+            assigned_at=now,
+            reason=o.detail,
+        )
+        for o in result.outcomes
+        if o.result == ASSIGNED and o.agent_id is not None
+    ]
+    if not events:
+        return
+    try:
+        await sink.publish(events)
+    except Exception:  # the assignments are committed; a sink failure must not undo them
+        logger.exception(
+            "event sink failed", extra={"action": "publish", "inbox_id": result.inbox_id}
+        )
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
