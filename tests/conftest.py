@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -22,9 +22,7 @@ from autoassign.bootstrap import Engine, build
 from autoassign.config import Settings
 from autoassign.core.ports import StateStore
 
-PG_URL = os.environ.get(
-    "AUTOASSIGN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("AUTOASSIGN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("AUTOASSIGN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 TEMPLATE = f"autoassign_tmpl_{os.getpid()}"
 
@@ -147,8 +145,8 @@ class ListSink:
     def __init__(self) -> None:
         self.events: list[object] = []
 
-    async def publish(self, events: object) -> None:
-        self.events.extend(events)  # type: ignore[call-overload]
+    async def publish(self, events: Sequence[object]) -> None:
+        self.events.extend(events)
 
 
 @pytest.fixture
@@ -160,7 +158,9 @@ async def engine(database_url: str, clock: FakeClock) -> AsyncIterator[Engine]:
 
 
 @pytest.fixture
-async def pg_engine(pg_url: str, redis_client: redis_sync.Redis, clock: FakeClock) -> AsyncIterator[Engine]:
+async def pg_engine(
+    pg_url: str, redis_client: redis_sync.Redis, clock: FakeClock
+) -> AsyncIterator[Engine]:
     """The production combination: PostgreSQL + Redis."""
     built = build(Settings(database_url=pg_url, redis_url=REDIS_URL), sink=ListSink(), clock=clock)
     yield built

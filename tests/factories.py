@@ -77,7 +77,7 @@ async def seed_world(
                 account.id,
                 "Cap",
                 exclusion_rules=ExclusionRules(frozenset(excluded_labels)),
-                inbox_limits={inbox.id: capacity} if capacity is not None else {},
+                inbox_limits={inbox.id: capacity if capacity is not None else 10_000},
             ),
             now,
         )
@@ -107,11 +107,22 @@ async def add_conversations(engine: Engine, world: World, count: int, **over: ob
     return await engine.catalog.add_conversations(world.account.id, drafts, now)
 
 
-async def add_team(engine: Engine, world: World, members: Sequence[int], allow: bool = True) -> Team:
+async def add_team(
+    engine: Engine, world: World, members: Sequence[int], allow: bool = True
+) -> Team:
     return await engine.catalog.add_team(
         Team(0, world.account.id, "Team", allow, frozenset(members)), engine.clock.now()
     )
 
 
-__all__ = ["T0", "Status", "World", "add_conversations", "add_team", "make_agent_state",
-           "make_conversation", "make_policy", "seed_world"]
+__all__ = [
+    "T0",
+    "Status",
+    "World",
+    "add_conversations",
+    "add_team",
+    "make_agent_state",
+    "make_conversation",
+    "make_policy",
+    "seed_world",
+]

@@ -44,7 +44,9 @@ async def test_claim_takes_open_unassigned_rows_once(engine):
     c1, c2, c3 = world.conversation_ids
     await engine.catalog.set_status(world.account.id, c3, Status.RESOLVED, engine.clock.now())
     async with engine.store.inbox_batch(world.inbox.id) as batch:
-        won = await batch.claim([planned(c1, a), planned(c2, b), planned(c3, a)], engine.clock.now())
+        won = await batch.claim(
+            [planned(c1, a), planned(c2, b), planned(c3, a)], engine.clock.now()
+        )
     assert won == {c1, c2}
     async with engine.store.inbox_batch(world.inbox.id) as batch:
         again = await batch.claim([planned(c1, b), planned(c2, a)], engine.clock.now())
@@ -58,15 +60,21 @@ async def test_claim_rechecks_the_team(engine):
     team = await add_team(engine, world, [world.agents[0].id])
     [cid] = await add_conversations(engine, world, 1, team_id=team.id)
     async with engine.store.inbox_batch(world.inbox.id) as batch:
-        assert await batch.claim([planned(cid, world.agents[0].id, None)], engine.clock.now()) == set()
-        assert await batch.claim([planned(cid, world.agents[0].id, team.id)], engine.clock.now()) == {cid}
+        assert (
+            await batch.claim([planned(cid, world.agents[0].id, None)], engine.clock.now()) == set()
+        )
+        assert await batch.claim(
+            [planned(cid, world.agents[0].id, team.id)], engine.clock.now()
+        ) == {cid}
 
 
 async def test_claim_ignores_rows_of_other_inboxes(engine):
     world = await seed_world(engine, conversations=1)
     other = await seed_world(engine, conversations=1)
     async with engine.store.inbox_batch(world.inbox.id) as batch:
-        won = await batch.claim([planned(other.conversation_ids[0], world.agents[0].id)], engine.clock.now())
+        won = await batch.claim(
+            [planned(other.conversation_ids[0], world.agents[0].id)], engine.clock.now()
+        )
     assert won == set()
 
 
@@ -85,7 +93,9 @@ async def test_concurrent_claims_never_give_a_row_two_assignees(database_url, cl
         won: set[int] = set()
         for start in range(0, len(order), 10):
             async with store.inbox_batch(world.inbox.id) as batch:
-                won |= await batch.claim([planned(c, agent) for c in order[start : start + 10]], clock.now())
+                won |= await batch.claim(
+                    [planned(c, agent) for c in order[start : start + 10]], clock.now()
+                )
         return won
 
     results = await asyncio.gather(
@@ -103,22 +113,38 @@ async def test_candidates_follow_priority_and_exclusions(engine):
     world = await seed_world(engine, conversations=0)
     now = engine.clock.now()
     old_created_recent_activity = await add_conversations(
-        engine, world, 1, created_at=now - timedelta(hours=10), last_activity_at=now - timedelta(minutes=1)
+        engine,
+        world,
+        1,
+        created_at=now - timedelta(hours=10),
+        last_activity_at=now - timedelta(minutes=1),
     )
     waiting_longest = await add_conversations(
-        engine, world, 1, created_at=now - timedelta(hours=5), last_activity_at=now - timedelta(hours=5)
+        engine,
+        world,
+        1,
+        created_at=now - timedelta(hours=5),
+        last_activity_at=now - timedelta(hours=5),
     )
     spam = await add_conversations(engine, world, 1, labels=frozenset({"spam", "x"}))
     stale = await add_conversations(
-        engine, world, 1, created_at=now - timedelta(days=9), last_activity_at=now - timedelta(days=8)
+        engine,
+        world,
+        1,
+        created_at=now - timedelta(days=9),
+        last_activity_at=now - timedelta(days=8),
     )
     assigned = await add_conversations(engine, world, 1, assignee_id=world.agents[0].id)
     rules = ExclusionRules(frozenset({"spam"}), 168)
     async with engine.store.inbox_batch(world.inbox.id) as batch:
         earliest = await batch.candidates(rules, ConversationPriority.EARLIEST_CREATED, 10, now)
         waiting = await batch.candidates(rules, ConversationPriority.LONGEST_WAITING, 10, now)
-        everything = await batch.candidates(ExclusionRules(), ConversationPriority.EARLIEST_CREATED, 10, now)
-        limited = await batch.candidates(ExclusionRules(), ConversationPriority.EARLIEST_CREATED, 2, now)
+        everything = await batch.candidates(
+            ExclusionRules(), ConversationPriority.EARLIEST_CREATED, 10, now
+        )
+        limited = await batch.candidates(
+            ExclusionRules(), ConversationPriority.EARLIEST_CREATED, 2, now
+        )
     assert [c.id for c in earliest] == old_created_recent_activity + waiting_longest
     assert [c.id for c in waiting] == waiting_longest + old_created_recent_activity
     assert {c.id for c in everything} == set(
@@ -164,11 +190,19 @@ async def test_unknown_inbox_is_not_found(engine):
 
 async def test_a_failed_batch_changes_nothing(engine):
     world = await seed_world(engine, conversations=1)
-    with pytest.raises(RuntimeError):
+
+    async def claim_then_fail() -> None:
         async with engine.store.inbox_batch(world.inbox.id) as batch:
-            await batch.claim([planned(world.conversation_ids[0], world.agents[0].id)], engine.clock.now())
+            await batch.claim(
+                [planned(world.conversation_ids[0], world.agents[0].id)], engine.clock.now()
+            )
             raise RuntimeError("boom")
-    conversation = await engine.catalog.get_conversation(world.account.id, world.conversation_ids[0])
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await claim_then_fail()
+    conversation = await engine.catalog.get_conversation(
+        world.account.id, world.conversation_ids[0]
+    )
     assert conversation.assignee_id is None
 
 
@@ -176,7 +210,9 @@ async def test_catalog_scopes_every_write_to_its_account(engine):
     world = await seed_world(engine, conversations=0)
     other = await seed_world(engine, conversations=0)
     with pytest.raises(errors.AgentNotFound):
-        await engine.catalog.add_inbox_members(world.account.id, world.inbox.id, [other.agents[0].id])
+        await engine.catalog.add_inbox_members(
+            world.account.id, world.inbox.id, [other.agents[0].id]
+        )
     with pytest.raises(errors.InboxNotFound):
         await engine.catalog.link_policy(world.account.id, other.inbox.id, world.policy.id)
     with pytest.raises(errors.ConversationNotFound):

@@ -24,14 +24,18 @@ async def test_window_counts_are_an_exact_sliding_window(state: StateStore):
     await state.hydrate(1, [1, 2], History([]), WINDOW, T0)
     await state.record(1, [WindowEntry(1, 10), WindowEntry(1, 11)], {}, WINDOW, T0)
     await state.record(1, [WindowEntry(1, 12)], {}, WINDOW, T0 + timedelta(seconds=30))
-    assert (await state.load_inbox(1, [1, 2], WINDOW, T0 + timedelta(seconds=59))).window_counts == {
+    assert (
+        await state.load_inbox(1, [1, 2], WINDOW, T0 + timedelta(seconds=59))
+    ).window_counts == {
         1: 3,
         2: 0,
     }
     # the first two leave the window exactly WINDOW seconds after they were recorded
     later = await state.load_inbox(1, [1, 2], WINDOW, T0 + timedelta(seconds=60))
     assert later.window_counts == {1: 1, 2: 0}
-    assert (await state.load_inbox(1, [1], WINDOW, T0 + timedelta(seconds=91))).window_counts == {1: 0}
+    assert (await state.load_inbox(1, [1], WINDOW, T0 + timedelta(seconds=91))).window_counts == {
+        1: 0
+    }
 
 
 async def test_recording_the_same_conversation_twice_counts_once(state: StateStore):
@@ -111,9 +115,13 @@ async def test_redis_cost_does_not_depend_on_unrelated_keys(redis_state, redis_c
     """The window count touches only the agent's own key: no keyspace scan."""
     redis_client.mset({f"unrelated:{i}": "x" for i in range(20_000)})
     await redis_state.record(1, [WindowEntry(1, 10)], {}, WINDOW, T0)
-    before = redis_client.info("stats")["keyspace_hits"] + redis_client.info("stats")["keyspace_misses"]
+    before = (
+        redis_client.info("stats")["keyspace_hits"] + redis_client.info("stats")["keyspace_misses"]
+    )
     assert (await redis_state.load_inbox(1, [1], WINDOW, T0)).window_counts == {1: 1}
-    after = redis_client.info("stats")["keyspace_hits"] + redis_client.info("stats")["keyspace_misses"]
+    after = (
+        redis_client.info("stats")["keyspace_hits"] + redis_client.info("stats")["keyspace_misses"]
+    )
     assert after - before <= 5  # marker, rotation score, the one window key: a constant
 
 

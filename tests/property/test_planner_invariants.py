@@ -61,14 +61,18 @@ def test_every_assignment_respects_every_rule(snap: InboxSnapshot):
         assert planned.conversation_id not in seen  # never two assignees
         seen.add(planned.conversation_id)
         agent = by_id[planned.agent_id]
-        assert agent.presence is Presence.ONLINE and not agent.presence_expired
+        assert agent.presence is Presence.ONLINE
+        assert not agent.presence_expired
         conversation = conversations[planned.conversation_id]
         if conversation.team_id is not None:
             team = snap.teams[conversation.team_id]
-            assert team.allow_auto_assign and agent.agent_id in team.member_ids
+            assert team.allow_auto_assign
+            assert agent.agent_id in team.member_ids
         if agent.capacity_limit is not None:
             assert agent.open_load + given_out[agent.agent_id] <= agent.capacity_limit
-    decided = {p.conversation_id for p in plan.assignments} | {s.conversation_id for s in plan.skips}
+    decided = {p.conversation_id for p in plan.assignments} | {
+        s.conversation_id for s in plan.skips
+    }
     assert decided == set(conversations)  # every conversation gets a decision
 
 
@@ -81,7 +85,9 @@ def policy_limit_holds(snap: InboxSnapshot, given_out: Counter[int]) -> bool:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 10), st.integers(0, 60), st.lists(st.integers(0, 30), min_size=10, max_size=10))
+@given(
+    st.integers(1, 10), st.integers(0, 60), st.lists(st.integers(0, 30), min_size=10, max_size=10)
+)
 def test_round_robin_counts_differ_by_at_most_one(n_agents: int, n_convs: int, seqs: list[int]):
     agents = [make_agent_state(i + 1, rotation_seq=seqs[i]) for i in range(n_agents)]
     snap = InboxSnapshot(
@@ -112,4 +118,6 @@ def test_balanced_levels_loads_to_within_one(loads: list[int], n_convs: int):
         assert max(final) - min(final) <= 1
     else:  # not enough work to level: nobody above the old maximum, lowest raised first
         assert max(final) <= max(loads)
-        assert all(counts[a.agent_id] == 0 or final[i] <= min(final) + 1 for i, a in enumerate(agents))
+        assert all(
+            counts[a.agent_id] == 0 or final[i] <= min(final) + 1 for i, a in enumerate(agents)
+        )

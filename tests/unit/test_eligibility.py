@@ -11,12 +11,14 @@ from tests.factories import T0, make_agent_state, make_conversation
 
 def test_closed_or_assigned_conversations_are_not_assignable():
     rules = ExclusionRules()
-    assert eligibility.conversation_exclusion(
-        make_conversation(1, status=Status.PENDING), rules, T0
-    ) is SkipReason.NOT_ASSIGNABLE
-    assert eligibility.conversation_exclusion(
-        make_conversation(1, assignee_id=3), rules, T0
-    ) is SkipReason.NOT_ASSIGNABLE
+    assert (
+        eligibility.conversation_exclusion(make_conversation(1, status=Status.PENDING), rules, T0)
+        is SkipReason.NOT_ASSIGNABLE
+    )
+    assert (
+        eligibility.conversation_exclusion(make_conversation(1, assignee_id=3), rules, T0)
+        is SkipReason.NOT_ASSIGNABLE
+    )
 
 
 def test_any_excluded_label_excludes():
@@ -53,7 +55,9 @@ def test_team_rules():
 
 def test_presence_rule():
     assert eligibility.presence_rule(make_agent_state(1)) is None
-    assert eligibility.presence_rule(make_agent_state(1, presence=Presence.BUSY)) is AgentReason.BUSY
+    assert (
+        eligibility.presence_rule(make_agent_state(1, presence=Presence.BUSY)) is AgentReason.BUSY
+    )
     assert eligibility.presence_rule(make_agent_state(1, presence=Presence.OFFLINE)) is (
         AgentReason.OFFLINE
     )

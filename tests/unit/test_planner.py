@@ -67,7 +67,10 @@ def test_nobody_online_gives_a_reason_per_conversation():
 
 
 def test_capacity_is_counted_as_the_batch_goes():
-    agents = [make_agent_state(1, capacity_limit=2, open_load=1), make_agent_state(2, capacity_limit=1)]
+    agents = [
+        make_agent_state(1, capacity_limit=2, open_load=1),
+        make_agent_state(2, capacity_limit=1),
+    ]
     plan = plan_batch(snapshot(agents, [make_conversation(i) for i in range(1, 5)]), T0)
     assert Counter(a.agent_id for a in plan.assignments) == {1: 1, 2: 1}
     assert [s.reason for s in plan.skips] == [SkipReason.NO_ELIGIBLE_AGENT] * 2
@@ -77,7 +80,9 @@ def test_capacity_is_counted_as_the_batch_goes():
 def test_fair_distribution_limit_is_counted_as_the_batch_goes():
     agents = [make_agent_state(1, window_count=1), make_agent_state(2)]
     policy = make_policy(fair_distribution_limit=2)
-    plan = plan_batch(snapshot(agents, [make_conversation(i) for i in range(1, 6)], policy=policy), T0)
+    plan = plan_batch(
+        snapshot(agents, [make_conversation(i) for i in range(1, 6)], policy=policy), T0
+    )
     assert Counter(a.agent_id for a in plan.assignments) == {1: 1, 2: 2}
     assert plan.skips[-1].agents == {1: AgentReason.RATE_LIMITED, 2: AgentReason.RATE_LIMITED}
 
@@ -112,7 +117,9 @@ def test_no_team_member_eligible_names_each_agent():
 def test_exclusions_are_rechecked_in_the_planner():
     convs = [make_conversation(1, labels=frozenset({"spam"})), make_conversation(2)]
     plan = plan_batch(
-        snapshot([make_agent_state(1)], convs, capacity_exclusions=ExclusionRules(frozenset({"spam"}))),
+        snapshot(
+            [make_agent_state(1)], convs, capacity_exclusions=ExclusionRules(frozenset({"spam"}))
+        ),
         T0,
     )
     assert [s.reason for s in plan.skips] == [SkipReason.EXCLUDED_LABEL]
@@ -120,9 +127,15 @@ def test_exclusions_are_rechecked_in_the_planner():
 
 
 def test_balanced_fills_the_least_loaded_first():
-    agents = [make_agent_state(1, open_load=3), make_agent_state(2), make_agent_state(3, open_load=1)]
+    agents = [
+        make_agent_state(1, open_load=3),
+        make_agent_state(2),
+        make_agent_state(3, open_load=1),
+    ]
     policy = make_policy(assignment_order=AssignmentOrder.BALANCED)
-    plan = plan_batch(snapshot(agents, [make_conversation(i) for i in range(1, 5)], policy=policy), T0)
+    plan = plan_batch(
+        snapshot(agents, [make_conversation(i) for i in range(1, 5)], policy=policy), T0
+    )
     # 2 is least loaded; at load 1 the tie goes to 3, never assigned; then alternate
     assert [a.agent_id for a in plan.assignments] == [2, 3, 2, 3]
     assert plan.assignments[0].selector == "balanced"

@@ -48,6 +48,14 @@ def test_policy_rejects_blank_name():
         make_policy(name="  ")
 
 
+def test_policy_accepts_enum_values_as_strings_and_rejects_unknown_ones():
+    policy = make_policy(assignment_order="balanced", conversation_priority="longest_waiting")
+    assert policy.assignment_order is AssignmentOrder.BALANCED
+    assert policy.conversation_priority is ConversationPriority.LONGEST_WAITING
+    with pytest.raises(errors.InvalidValue, match="conversation_priority must be one of"):
+        make_policy(conversation_priority="newest")
+
+
 def test_policy_allows_no_age_limit():
     assert make_policy(exclude_older_than_hours=None).exclude_older_than_hours is None
 

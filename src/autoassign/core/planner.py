@@ -156,4 +156,3 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
         agent_filters=filters,
         rotation=rotation,
     )
-

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from autoassign.core import errors
+from autoassign.core.model import parse_enum
 
 
 class AssignmentOrder(enum.StrEnum):
@@ -61,12 +62,14 @@ class AssignmentPolicy:
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
             raise errors.InvalidPolicy("name must not be blank", field="name")
-        if not isinstance(self.assignment_order, AssignmentOrder):
-            raise errors.InvalidPolicy("assignment_order is not valid", field="assignment_order")
-        if not isinstance(self.conversation_priority, ConversationPriority):
-            raise errors.InvalidPolicy(
-                "conversation_priority is not valid", field="conversation_priority"
-            )
+        # raw strings (from an API or a file) become enum members, or a precise error
+        for name, kind in (
+            ("assignment_order", AssignmentOrder),
+            ("conversation_priority", ConversationPriority),
+        ):
+            object.__setattr__(self, name, parse_enum(kind, getattr(self, name), field_name=name))
+        if not isinstance(self.enabled, bool):
+            raise errors.InvalidPolicy("enabled must be true or false", field="enabled")
         _positive(self.fair_distribution_limit, "fair_distribution_limit")
         _positive(self.fair_distribution_window, "fair_distribution_window")
         _positive(self.exclude_older_than_hours, "exclude_older_than_hours", allow_none=True)

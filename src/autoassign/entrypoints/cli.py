@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -38,7 +38,7 @@ def _settings() -> Settings:
         _fail(f"invalid configuration: {problems}")
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code=2)
 
@@ -48,7 +48,6 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(work())  # type: ignore[arg-type]
     except errors.AutoassignError as exc:
         _fail(exc.message)
-        raise  # unreachable: _fail raises
 
 
 @db_app.command("upgrade")

@@ -20,8 +20,18 @@ from autoassign.core.policies import (
 from autoassign.services.assign import BatchResult
 
 AGENT_NAMES = [
-    "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara",
-    "Dennis", "Frances", "Alan", "Radia", "Edsger", "Hedy",
+    "Ada",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Alan",
+    "Radia",
+    "Edsger",
+    "Hedy",
 ]
 PRESENCE = [Presence.ONLINE] * 8 + [Presence.BUSY] * 2 + [Presence.OFFLINE] * 2
 LABELS = ["billing", "bug", "feature", "vip", "spam"]

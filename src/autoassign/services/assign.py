@@ -81,7 +81,9 @@ class BatchResult:
 
 def validate_limit(limit: object) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-        raise errors.InvalidLimit(f"limit must be a positive integer (got {limit!r})", field="limit")
+        raise errors.InvalidLimit(
+            f"limit must be a positive integer (got {limit!r})", field="limit"
+        )
     return limit
 
 

@@ -40,7 +40,11 @@ class SqlCatalog:
         self.engine = engine
 
     async def _require(
-        self, conn: AsyncConnection, table: sa.Table, ids: Iterable[int], account_id: int,
+        self,
+        conn: AsyncConnection,
+        table: sa.Table,
+        ids: Iterable[int],
+        account_id: int,
         missing: type[errors.NotFound],
     ) -> None:
         wanted = set(ids)
@@ -52,9 +56,13 @@ class SqlCatalog:
         for object_id in sorted(wanted - found):
             raise missing(object_id)
 
-    async def _insert(self, conn: AsyncConnection, table: sa.Table, values: dict[str, object]) -> int:
+    async def _insert(
+        self, conn: AsyncConnection, table: sa.Table, values: dict[str, object]
+    ) -> int:
         try:
-            new_id = (await conn.execute(sa.insert(table).values(values).returning(table.c.id))).scalar_one()
+            new_id = (
+                await conn.execute(sa.insert(table).values(values).returning(table.c.id))
+            ).scalar_one()
         except IntegrityError as exc:
             raise errors.Conflict(f"{table.name}: {exc.orig}") from exc
         return int(new_id)
@@ -66,10 +74,15 @@ class SqlCatalog:
 
     async def add_agent(self, agent: Agent, now: datetime) -> Agent:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, accounts, [agent.account_id], agent.account_id, errors.AccountNotFound)
+            await self._require(
+                conn, accounts, [agent.account_id], agent.account_id, errors.AccountNotFound
+            )
             if agent.capacity_policy_id is not None:
                 await self._require(
-                    conn, capacity_policies, [agent.capacity_policy_id], agent.account_id,
+                    conn,
+                    capacity_policies,
+                    [agent.capacity_policy_id],
+                    agent.account_id,
                     errors.PolicyNotFound,
                 )
             new_id = await self._insert(
@@ -86,11 +99,15 @@ class SqlCatalog:
             )
         return replace(agent, id=new_id)
 
-    async def set_availability(self, account_id: int, agent_id: int, availability: Presence) -> None:
+    async def set_availability(
+        self, account_id: int, agent_id: int, availability: Presence
+    ) -> None:
         async with wrap_errors(), self.engine.begin() as conn:
             await self._require(conn, agents, [agent_id], account_id, errors.AgentNotFound)
             await conn.execute(
-                sa.update(agents).where(agents.c.id == agent_id).values(availability=availability.value)
+                sa.update(agents)
+                .where(agents.c.id == agent_id)
+                .values(availability=availability.value)
             )
 
     async def set_agent_capacity_policy(
@@ -99,14 +116,20 @@ class SqlCatalog:
         async with wrap_errors(), self.engine.begin() as conn:
             await self._require(conn, agents, [agent_id], account_id, errors.AgentNotFound)
             if policy_id is not None:
-                await self._require(conn, capacity_policies, [policy_id], account_id, errors.PolicyNotFound)
+                await self._require(
+                    conn, capacity_policies, [policy_id], account_id, errors.PolicyNotFound
+                )
             await conn.execute(
-                sa.update(agents).where(agents.c.id == agent_id).values(capacity_policy_id=policy_id)
+                sa.update(agents)
+                .where(agents.c.id == agent_id)
+                .values(capacity_policy_id=policy_id)
             )
 
     async def add_inbox(self, inbox: Inbox, now: datetime) -> Inbox:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, accounts, [inbox.account_id], inbox.account_id, errors.AccountNotFound)
+            await self._require(
+                conn, accounts, [inbox.account_id], inbox.account_id, errors.AccountNotFound
+            )
             new_id = await self._insert(
                 conn,
                 inboxes,
@@ -119,24 +142,34 @@ class SqlCatalog:
             )
         return replace(inbox, id=new_id)
 
-    async def add_inbox_members(self, account_id: int, inbox_id: int, agent_ids: Sequence[int]) -> None:
+    async def add_inbox_members(
+        self, account_id: int, inbox_id: int, agent_ids: Sequence[int]
+    ) -> None:
         async with wrap_errors(), self.engine.begin() as conn:
             await self._require(conn, inboxes, [inbox_id], account_id, errors.InboxNotFound)
             await self._require(conn, agents, agent_ids, account_id, errors.AgentNotFound)
             existing = set(
                 (
                     await conn.execute(
-                        sa.select(inbox_members.c.agent_id).where(inbox_members.c.inbox_id == inbox_id)
+                        sa.select(inbox_members.c.agent_id).where(
+                            inbox_members.c.inbox_id == inbox_id
+                        )
                     )
                 ).scalars()
             )
-            new = [{"inbox_id": inbox_id, "agent_id": a} for a in dict.fromkeys(agent_ids) if a not in existing]
+            new = [
+                {"inbox_id": inbox_id, "agent_id": a}
+                for a in dict.fromkeys(agent_ids)
+                if a not in existing
+            ]
             if new:
                 await conn.execute(sa.insert(inbox_members), new)
 
     async def add_team(self, team: Team, now: datetime) -> Team:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, agents, team.member_ids, team.account_id, errors.AgentNotFound)
+            await self._require(
+                conn, agents, team.member_ids, team.account_id, errors.AgentNotFound
+            )
             new_id = await self._insert(
                 conn,
                 teams,
@@ -161,14 +194,22 @@ class SqlCatalog:
         if not drafts:
             return []
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, inboxes, {d.inbox_id for d in drafts}, account_id, errors.InboxNotFound)
             await self._require(
-                conn, teams, {d.team_id for d in drafts if d.team_id is not None}, account_id,
+                conn, inboxes, {d.inbox_id for d in drafts}, account_id, errors.InboxNotFound
+            )
+            await self._require(
+                conn,
+                teams,
+                {d.team_id for d in drafts if d.team_id is not None},
+                account_id,
                 errors.TeamNotFound,
             )
             await self._require(
-                conn, agents, {d.assignee_id for d in drafts if d.assignee_id is not None},
-                account_id, errors.AgentNotFound,
+                conn,
+                agents,
+                {d.assignee_id for d in drafts if d.assignee_id is not None},
+                account_id,
+                errors.AgentNotFound,
             )
             ids: list[int] = []
             for draft in drafts:
@@ -223,7 +264,9 @@ class SqlCatalog:
         self, account_id: int, conversation_id: int, status: Status, now: datetime
     ) -> None:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, conversations, [conversation_id], account_id, errors.ConversationNotFound)
+            await self._require(
+                conn, conversations, [conversation_id], account_id, errors.ConversationNotFound
+            )
             await conn.execute(
                 sa.update(conversations)
                 .where(conversations.c.id == conversation_id)
@@ -232,7 +275,9 @@ class SqlCatalog:
 
     async def add_policy(self, policy: AssignmentPolicy, now: datetime) -> AssignmentPolicy:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, accounts, [policy.account_id], policy.account_id, errors.AccountNotFound)
+            await self._require(
+                conn, accounts, [policy.account_id], policy.account_id, errors.AccountNotFound
+            )
             new_id = await self._insert(
                 conn,
                 assignment_policies,
@@ -268,7 +313,9 @@ class SqlCatalog:
 
     async def save_policy(self, policy: AssignmentPolicy, now: datetime) -> AssignmentPolicy:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, assignment_policies, [policy.id], policy.account_id, errors.PolicyNotFound)
+            await self._require(
+                conn, assignment_policies, [policy.id], policy.account_id, errors.PolicyNotFound
+            )
             try:
                 await conn.execute(
                     sa.update(assignment_policies)
@@ -293,17 +340,25 @@ class SqlCatalog:
         """Link a policy to an inbox, replacing any earlier link (one policy per inbox)."""
         async with wrap_errors(), self.engine.begin() as conn:
             await self._require(conn, inboxes, [inbox_id], account_id, errors.InboxNotFound)
-            await self._require(conn, assignment_policies, [policy_id], account_id, errors.PolicyNotFound)
-            await conn.execute(
-                sa.delete(inbox_assignment_policies).where(inbox_assignment_policies.c.inbox_id == inbox_id)
+            await self._require(
+                conn, assignment_policies, [policy_id], account_id, errors.PolicyNotFound
             )
             await conn.execute(
-                sa.insert(inbox_assignment_policies).values(inbox_id=inbox_id, assignment_policy_id=policy_id)
+                sa.delete(inbox_assignment_policies).where(
+                    inbox_assignment_policies.c.inbox_id == inbox_id
+                )
+            )
+            await conn.execute(
+                sa.insert(inbox_assignment_policies).values(
+                    inbox_id=inbox_id, assignment_policy_id=policy_id
+                )
             )
 
     async def add_capacity_policy(self, policy: CapacityPolicy, now: datetime) -> CapacityPolicy:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, inboxes, policy.inbox_limits, policy.account_id, errors.InboxNotFound)
+            await self._require(
+                conn, inboxes, policy.inbox_limits, policy.account_id, errors.InboxNotFound
+            )
             new_id = await self._insert(
                 conn,
                 capacity_policies,
@@ -337,7 +392,9 @@ class SqlCatalog:
         async with wrap_errors(), self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    sa.select(agents).where(agents.c.id == agent_id, agents.c.account_id == account_id)
+                    sa.select(agents).where(
+                        agents.c.id == agent_id, agents.c.account_id == account_id
+                    )
                 )
             ).one_or_none()
         if row is None:

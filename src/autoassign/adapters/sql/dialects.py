@@ -39,8 +39,8 @@ def claim_statement(
     concurrent writer commits, so two claimers never both win.
     """
     if dialect == "postgresql":
-        stmt = _PG_CLAIM.bindparams(sa.bindparam("now", type_=conversations.c.updated_at.type))
-        return stmt, {
+        pg_stmt = _PG_CLAIM.bindparams(sa.bindparam("now", type_=conversations.c.updated_at.type))
+        return pg_stmt, {
             "now": now,
             "inbox_id": inbox_id,
             "cids": [p.conversation_id for p in planned],
@@ -51,7 +51,7 @@ def claim_statement(
     ids = [p.conversation_id for p in planned]
     agent_of = sa.case({p.conversation_id: p.agent_id for p in planned}, value=c.id)
     team_of = sa.case({p.conversation_id: p.team_id or 0 for p in planned}, value=c.id)
-    stmt = (
+    stmt: sa.Executable = (
         sa.update(conversations)
         .where(
             c.id.in_(ids),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 
@@ -15,8 +15,10 @@ from autoassign.core.policies import (
     ExclusionRules,
 )
 
+AnyRow: TypeAlias = sa.Row[*tuple[Any, ...]]
 
-def inbox(row: sa.Row[Any]) -> Inbox:
+
+def inbox(row: AnyRow) -> Inbox:
     return Inbox(
         id=row.id,
         account_id=row.account_id,
@@ -25,7 +27,7 @@ def inbox(row: sa.Row[Any]) -> Inbox:
     )
 
 
-def agent(row: sa.Row[Any]) -> Agent:
+def agent(row: AnyRow) -> Agent:
     return Agent(
         id=row.id,
         account_id=row.account_id,
@@ -36,7 +38,7 @@ def agent(row: sa.Row[Any]) -> Agent:
     )
 
 
-def policy(row: sa.Row[Any], prefix: str = "") -> AssignmentPolicy:
+def policy(row: AnyRow, prefix: str = "") -> AssignmentPolicy:
     m = row._mapping
     return AssignmentPolicy(
         id=m[f"{prefix}id"],
@@ -52,14 +54,14 @@ def policy(row: sa.Row[Any], prefix: str = "") -> AssignmentPolicy:
     )
 
 
-def exclusion_rules(row: sa.Row[Any]) -> ExclusionRules:
+def exclusion_rules(row: AnyRow) -> ExclusionRules:
     return ExclusionRules(
         excluded_labels=frozenset(row.excluded_labels or ()),
         exclude_older_than_hours=row.exclude_older_than_hours,
     )
 
 
-def conversation(row: sa.Row[Any], labels: Iterable[str] = ()) -> Conversation:
+def conversation(row: AnyRow, labels: Iterable[str] = ()) -> Conversation:
     return Conversation(
         id=row.id,
         account_id=row.account_id,

@@ -200,7 +200,9 @@ class SqlInboxBatch:
             .order_by(sa.func.max(s.id))
         )
         return History(
-            window_entries=[RecordedAssignment(r.agent_id, r.conversation_id, r.assigned_at) for r in recent],
+            window_entries=[
+                RecordedAssignment(r.agent_id, r.conversation_id, r.assigned_at) for r in recent
+            ],
             rotation={r.agent_id: rank for rank, r in enumerate(last, start=1)},
         )
 
@@ -208,7 +210,9 @@ class SqlInboxBatch:
         if not planned:
             return set()
         stmt, params = claim_statement(self._dialect, self.inbox_id, planned, now)
-        result = await self._conn.execute(stmt, params) if params else await self._conn.execute(stmt)
+        result = (
+            await self._conn.execute(stmt, params) if params else await self._conn.execute(stmt)
+        )
         return {row[0] for row in result}
 
     async def record(

@@ -23,7 +23,9 @@ def _id() -> sa.Column[int]:
     return sa.Column("id", Id, primary_key=True, autoincrement=True)
 
 
-def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column[int]:
+def _fk(
+    name: str, target: str, *, nullable: bool = False, ondelete: str = "CASCADE"
+) -> sa.Column[int]:
     return sa.Column(name, Id, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 
@@ -188,9 +190,7 @@ assignment_policies = sa.Table(
     sa.UniqueConstraint("account_id", "name"),
     sa.CheckConstraint("fair_distribution_limit > 0", name="limit_positive"),
     sa.CheckConstraint("fair_distribution_window > 0", name="window_positive"),
-    sa.CheckConstraint(
-        "assignment_order IN ('round_robin', 'balanced')", name="assignment_order"
-    ),
+    sa.CheckConstraint("assignment_order IN ('round_robin', 'balanced')", name="assignment_order"),
     sa.CheckConstraint(
         "conversation_priority IN ('earliest_created', 'longest_waiting')",
         name="conversation_priority",
@@ -200,9 +200,7 @@ assignment_policies = sa.Table(
 inbox_assignment_policies = sa.Table(
     "inbox_assignment_policies",
     metadata,
-    sa.Column(
-        "inbox_id", Id, sa.ForeignKey("inboxes.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("inbox_id", Id, sa.ForeignKey("inboxes.id", ondelete="CASCADE"), primary_key=True),
     _fk("assignment_policy_id", "assignment_policies.id"),
     sa.Index(None, "assignment_policy_id"),
 )
