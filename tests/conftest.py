@@ -150,26 +150,31 @@ class ListSink:
 
 
 @pytest.fixture
-async def engine(database_url: str, clock: FakeClock) -> AsyncIterator[Engine]:
+def sink() -> ListSink:
+    return ListSink()
+
+
+@pytest.fixture
+async def engine(database_url: str, clock: FakeClock, sink: ListSink) -> AsyncIterator[Engine]:
     """An engine on each SQL back end, with memory state and a fake clock."""
-    built = build(Settings(database_url=database_url), sink=ListSink(), clock=clock)
+    built = build(Settings(database_url=database_url), sink=sink, clock=clock)
     yield built
     await built.aclose()
 
 
 @pytest.fixture
 async def pg_engine(
-    pg_url: str, redis_client: redis_sync.Redis, clock: FakeClock
+    pg_url: str, redis_client: redis_sync.Redis, clock: FakeClock, sink: ListSink
 ) -> AsyncIterator[Engine]:
     """The production combination: PostgreSQL + Redis."""
-    built = build(Settings(database_url=pg_url, redis_url=REDIS_URL), sink=ListSink(), clock=clock)
+    built = build(Settings(database_url=pg_url, redis_url=REDIS_URL), sink=sink, clock=clock)
     yield built
     await built.aclose()
 
 
 @pytest.fixture
-async def sqlite_engine(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Engine]:
-    built = build(Settings(database_url=sqlite_url), sink=ListSink(), clock=clock)
+async def sqlite_engine(sqlite_url: str, clock: FakeClock, sink: ListSink) -> AsyncIterator[Engine]:
+    built = build(Settings(database_url=sqlite_url), sink=sink, clock=clock)
     yield built
     await built.aclose()
 

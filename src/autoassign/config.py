@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     presence_ttl: int = Field(60, gt=0)
     #: SQL connection pool size per process (PostgreSQL)
     pool_size: int = Field(5, gt=0)
+    #: token for the platform API (creating accounts); unset: the platform API is off
+    admin_token: str | None = None
+    #: tries per webhook delivery, and the first retry delay in seconds (doubling)
+    webhook_attempts: int = Field(5, gt=0)
+    webhook_retry_delay: float = Field(1.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

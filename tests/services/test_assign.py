@@ -18,7 +18,7 @@ def assignees(result) -> Counter[int]:
     return Counter(o.agent_id for o in result.outcomes if o.result == ASSIGNED)
 
 
-async def test_assigns_round_robin_and_records_each_assignment(engine):
+async def test_assigns_round_robin_and_records_each_assignment(engine, sink):
     world = await seed_world(engine, conversations=7)
     result = await engine.assign_inbox(world.inbox.id)
     assert result.assigned == 7
@@ -26,7 +26,7 @@ async def test_assigns_round_robin_and_records_each_assignment(engine):
     for o in result.outcomes:
         conversation = await engine.catalog.get_conversation(world.account.id, o.conversation_id)
         assert conversation.assignee_id == o.agent_id
-    events = engine.sink.events
+    events = sink.events
     assert len(events) == 7  # one event per assignment, never two
     assert {e.conversation_id for e in events} == set(world.conversation_ids)
     assert all(e.name == "assignee_changed" and e.policy_id == world.policy.id for e in events)
@@ -91,7 +91,7 @@ async def test_losing_the_state_store_breaks_no_limit(engine):
     assert second.outcomes[0].agent_id == world.agents[1].id
 
 
-async def test_disabled_policy_no_policy_and_disabled_inbox_assign_nothing(engine):
+async def test_disabled_policy_no_policy_and_disabled_inbox_assign_nothing(engine, sink):
     disabled = await seed_world(engine, conversations=2, policy={"enabled": False})
     assert (await engine.assign_inbox(disabled.inbox.id)).skipped is SkipReason.POLICY_DISABLED
     off = await seed_world(engine, conversations=2, enable_auto_assignment=False)
@@ -101,7 +101,7 @@ async def test_disabled_policy_no_policy_and_disabled_inbox_assign_nothing(engin
             assert (
                 await engine.catalog.get_conversation(world.account.id, cid)
             ).assignee_id is None
-    assert engine.sink.events == []
+    assert sink.events == []
 
 
 async def test_only_online_members_are_chosen(engine):
@@ -188,7 +188,7 @@ async def test_bad_input_is_a_typed_error(engine):
             await engine.assign_inbox(1, limit=bad)
 
 
-async def test_manual_assignment_made_meanwhile_is_never_overwritten(engine):
+async def test_manual_assignment_made_meanwhile_is_never_overwritten(engine, sink):
     """The claim re-checks each row: one assigned since the snapshot is skipped."""
     world = await seed_world(engine, conversations=2)
     from autoassign.services import assign as assign_service
@@ -224,7 +224,7 @@ async def test_manual_assignment_made_meanwhile_is_never_overwritten(engine):
 
     engine.store.inbox_batch = sneaky
     result = await assign_service.assign_inbox(
-        world.inbox.id, store=engine.store, state=engine.state, clock=engine.clock, sink=engine.sink
+        world.inbox.id, store=engine.store, state=engine.state, clock=engine.clock, sink=sink
     )
     lost = next(o for o in result.outcomes if o.conversation_id == world.conversation_ids[0])
     assert lost.result == SkipReason.LOST_RACE.value

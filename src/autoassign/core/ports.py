@@ -45,6 +45,18 @@ class RecordedAssignment:
 
 
 @dataclass(frozen=True, slots=True)
+class AssignmentRecord:
+    """One assignment as recorded: by the engine (with its policy and reason) or by hand."""
+
+    agent_id: int
+    conversation_id: int
+    policy_id: int | None
+    selector: str
+    reason: str
+    assigned_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     """What the state store is rebuilt from: recent assignments and the last one per agent."""
 
@@ -76,6 +88,8 @@ class InboxBatch(Protocol):
 
     async def history(self, since: datetime) -> History: ...
 
+    async def last_assignment(self, conversation_id: int) -> AssignmentRecord | None: ...
+
     async def claim(self, planned: Sequence[PlannedAssignment], now: datetime) -> set[int]:
         """Assign each planned conversation only if it is still open, unassigned and in
         the planned team; returns the ids claimed. A lost race is a missing id."""
@@ -92,6 +106,10 @@ class InboxBatch(Protocol):
 class AssignmentStore(Protocol):
     def inbox_batch(self, inbox_id: int) -> AbstractAsyncContextManager[InboxBatch]:
         """Raises InboxNotFound when the inbox does not exist."""
+        ...
+
+    def inbox_view(self, inbox_id: int) -> AbstractAsyncContextManager[InboxBatch]:
+        """The same reads without the lock, for explanations; writes are not allowed."""
         ...
 
 

@@ -8,6 +8,10 @@ from typing import Protocol
 from autoassign.core.eligibility import AgentState
 from autoassign.core.policies import AssignmentOrder
 
+#: the selector name recorded for assignments made by hand; they never count toward
+#: fair-distribution windows or the rotation
+MANUAL = "manual"
+
 
 class Selector(Protocol):
     """Chooses one of a non-empty list of eligible agents; never mutates them."""

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from autoassign.core import errors
 from autoassign.core.eligibility import AgentState
 from autoassign.core.events import ConversationAssigned
-from autoassign.core.model import Presence
+from autoassign.core.model import Conversation, Presence
 from autoassign.core.planner import (
     AssignmentPlan,
     InboxSnapshot,
@@ -31,6 +31,7 @@ from autoassign.core.ports import (
     Clock,
     EventSink,
     InboxBatch,
+    InboxSettings,
     Member,
     StateStore,
     WindowEntry,
@@ -113,15 +114,7 @@ async def assign_inbox(
             candidates = await batch.candidates(rules, policy.conversation_priority, limit, now)
             if not candidates:
                 return BatchResult(inbox_id, duration_ms=_ms_since(started))
-            members = await batch.members()
-            snapshot = InboxSnapshot(
-                inbox=settings.inbox,
-                policy=policy,
-                candidates=candidates,
-                agents=await _agent_states(batch, state, inbox_id, members, policy, now),
-                teams=await batch.teams({c.team_id for c in candidates if c.team_id is not None}),
-                capacity_exclusions=settings.capacity_exclusions,
-            )
+            snapshot = await load_snapshot(batch, state, settings, candidates, now)
             plan = plan_batch(snapshot, now)
             reserved = [WindowEntry(p.agent_id, p.conversation_id) for p in plan.assignments]
             await state.record(
@@ -144,6 +137,26 @@ async def assign_inbox(
     return result
 
 
+async def load_snapshot(
+    batch: InboxBatch,
+    state: StateStore,
+    settings: InboxSettings,
+    candidates: Sequence[Conversation],
+    now: datetime,
+) -> InboxSnapshot:
+    """Everything the planner needs about the inbox's members and the candidates' teams."""
+    assert settings.policy is not None
+    members = await batch.members()
+    return InboxSnapshot(
+        inbox=settings.inbox,
+        policy=settings.policy,
+        candidates=candidates,
+        agents=await _agent_states(batch, state, settings.inbox.id, members, settings.policy, now),
+        teams=await batch.teams({c.team_id for c in candidates if c.team_id is not None}),
+        capacity_exclusions=settings.capacity_exclusions,
+    )
+
+
 async def _agent_states(
     batch: InboxBatch,
     state: StateStore,
@@ -154,6 +167,8 @@ async def _agent_states(
 ) -> list[AgentState]:
     """Members with window counts, rotation and heartbeat presence from the state store,
     rebuilding the inbox's state from recorded assignments when the store lost it."""
+    if not members:
+        return []
     window = policy.fair_distribution_window
     ids = [m.agent.agent_id for m in members]
     loaded = await state.load_inbox(inbox_id, ids, window, now)

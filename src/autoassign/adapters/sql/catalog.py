@@ -6,7 +6,7 @@ silent cross-account write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from autoassign.adapters.sql import rows
 from autoassign.adapters.sql.engine import wrap_errors
+from autoassign.adapters.sql.records import insert, require
 from autoassign.adapters.sql.tables import (
     accounts,
     agents,
@@ -39,33 +40,10 @@ class SqlCatalog:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def _require(
-        self,
-        conn: AsyncConnection,
-        table: sa.Table,
-        ids: Iterable[int],
-        account_id: int,
-        missing: type[errors.NotFound],
-    ) -> None:
-        wanted = set(ids)
-        if not wanted:
-            return
-        owner = table.c.account_id if "account_id" in table.c else table.c.id
-        query = sa.select(table.c.id).where(table.c.id.in_(wanted), owner == account_id)
-        found = set((await conn.execute(query)).scalars())
-        for object_id in sorted(wanted - found):
-            raise missing(object_id)
-
     async def _insert(
         self, conn: AsyncConnection, table: sa.Table, values: dict[str, object]
     ) -> int:
-        try:
-            new_id = (
-                await conn.execute(sa.insert(table).values(values).returning(table.c.id))
-            ).scalar_one()
-        except IntegrityError as exc:
-            raise errors.Conflict(f"{table.name}: {exc.orig}") from exc
-        return int(new_id)
+        return int((await insert(conn, table, values))["id"])
 
     async def add_account(self, account: Account, now: datetime) -> Account:
         async with wrap_errors(), self.engine.begin() as conn:
@@ -74,11 +52,11 @@ class SqlCatalog:
 
     async def add_agent(self, agent: Agent, now: datetime) -> Agent:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
+            await require(
                 conn, accounts, [agent.account_id], agent.account_id, errors.AccountNotFound
             )
             if agent.capacity_policy_id is not None:
-                await self._require(
+                await require(
                     conn,
                     capacity_policies,
                     [agent.capacity_policy_id],
@@ -103,7 +81,7 @@ class SqlCatalog:
         self, account_id: int, agent_id: int, availability: Presence
     ) -> None:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, agents, [agent_id], account_id, errors.AgentNotFound)
+            await require(conn, agents, [agent_id], account_id, errors.AgentNotFound)
             await conn.execute(
                 sa.update(agents)
                 .where(agents.c.id == agent_id)
@@ -114,9 +92,9 @@ class SqlCatalog:
         self, account_id: int, agent_id: int, policy_id: int | None
     ) -> None:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, agents, [agent_id], account_id, errors.AgentNotFound)
+            await require(conn, agents, [agent_id], account_id, errors.AgentNotFound)
             if policy_id is not None:
-                await self._require(
+                await require(
                     conn, capacity_policies, [policy_id], account_id, errors.PolicyNotFound
                 )
             await conn.execute(
@@ -127,7 +105,7 @@ class SqlCatalog:
 
     async def add_inbox(self, inbox: Inbox, now: datetime) -> Inbox:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
+            await require(
                 conn, accounts, [inbox.account_id], inbox.account_id, errors.AccountNotFound
             )
             new_id = await self._insert(
@@ -146,8 +124,8 @@ class SqlCatalog:
         self, account_id: int, inbox_id: int, agent_ids: Sequence[int]
     ) -> None:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, inboxes, [inbox_id], account_id, errors.InboxNotFound)
-            await self._require(conn, agents, agent_ids, account_id, errors.AgentNotFound)
+            await require(conn, inboxes, [inbox_id], account_id, errors.InboxNotFound)
+            await require(conn, agents, agent_ids, account_id, errors.AgentNotFound)
             existing = set(
                 (
                     await conn.execute(
@@ -167,9 +145,7 @@ class SqlCatalog:
 
     async def add_team(self, team: Team, now: datetime) -> Team:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
-                conn, agents, team.member_ids, team.account_id, errors.AgentNotFound
-            )
+            await require(conn, agents, team.member_ids, team.account_id, errors.AgentNotFound)
             new_id = await self._insert(
                 conn,
                 teams,
@@ -194,17 +170,17 @@ class SqlCatalog:
         if not drafts:
             return []
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
+            await require(
                 conn, inboxes, {d.inbox_id for d in drafts}, account_id, errors.InboxNotFound
             )
-            await self._require(
+            await require(
                 conn,
                 teams,
                 {d.team_id for d in drafts if d.team_id is not None},
                 account_id,
                 errors.TeamNotFound,
             )
-            await self._require(
+            await require(
                 conn,
                 agents,
                 {d.assignee_id for d in drafts if d.assignee_id is not None},
@@ -264,7 +240,7 @@ class SqlCatalog:
         self, account_id: int, conversation_id: int, status: Status, now: datetime
     ) -> None:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
+            await require(
                 conn, conversations, [conversation_id], account_id, errors.ConversationNotFound
             )
             await conn.execute(
@@ -275,7 +251,7 @@ class SqlCatalog:
 
     async def add_policy(self, policy: AssignmentPolicy, now: datetime) -> AssignmentPolicy:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
+            await require(
                 conn, accounts, [policy.account_id], policy.account_id, errors.AccountNotFound
             )
             new_id = await self._insert(
@@ -313,7 +289,7 @@ class SqlCatalog:
 
     async def save_policy(self, policy: AssignmentPolicy, now: datetime) -> AssignmentPolicy:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
+            await require(
                 conn, assignment_policies, [policy.id], policy.account_id, errors.PolicyNotFound
             )
             try:
@@ -339,10 +315,8 @@ class SqlCatalog:
     async def link_policy(self, account_id: int, inbox_id: int, policy_id: int) -> None:
         """Link a policy to an inbox, replacing any earlier link (one policy per inbox)."""
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(conn, inboxes, [inbox_id], account_id, errors.InboxNotFound)
-            await self._require(
-                conn, assignment_policies, [policy_id], account_id, errors.PolicyNotFound
-            )
+            await require(conn, inboxes, [inbox_id], account_id, errors.InboxNotFound)
+            await require(conn, assignment_policies, [policy_id], account_id, errors.PolicyNotFound)
             await conn.execute(
                 sa.delete(inbox_assignment_policies).where(
                     inbox_assignment_policies.c.inbox_id == inbox_id
@@ -356,7 +330,7 @@ class SqlCatalog:
 
     async def add_capacity_policy(self, policy: CapacityPolicy, now: datetime) -> CapacityPolicy:
         async with wrap_errors(), self.engine.begin() as conn:
-            await self._require(
+            await require(
                 conn, inboxes, policy.inbox_limits, policy.account_id, errors.InboxNotFound
             )
             new_id = await self._insert(

@@ -32,7 +32,14 @@ from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Conversation, Presence, Status, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import ConversationPriority, ExclusionRules, combine_exclusions
-from autoassign.core.ports import History, InboxSettings, Member, RecordedAssignment
+from autoassign.core.ports import (
+    AssignmentRecord,
+    History,
+    InboxSettings,
+    Member,
+    RecordedAssignment,
+)
+from autoassign.core.selectors import MANUAL
 
 _POLICY_COLUMNS = [col.label(f"p_{col.name}") for col in assignment_policies.c]
 
@@ -190,12 +197,12 @@ class SqlInboxBatch:
         s = assignments.c
         recent = await self._conn.execute(
             sa.select(s.agent_id, s.conversation_id, s.assigned_at).where(
-                s.inbox_id == self.inbox_id, s.assigned_at > since
+                s.inbox_id == self.inbox_id, s.assigned_at > since, s.selector != MANUAL
             )
         )
         last = await self._conn.execute(
             sa.select(s.agent_id, sa.func.max(s.id).label("last_id"))
-            .where(s.inbox_id == self.inbox_id)
+            .where(s.inbox_id == self.inbox_id, s.selector != MANUAL)
             .group_by(s.agent_id)
             .order_by(sa.func.max(s.id))
         )
@@ -204,6 +211,27 @@ class SqlInboxBatch:
                 RecordedAssignment(r.agent_id, r.conversation_id, r.assigned_at) for r in recent
             ],
             rotation={r.agent_id: rank for rank, r in enumerate(last, start=1)},
+        )
+
+    async def last_assignment(self, conversation_id: int) -> AssignmentRecord | None:
+        s = assignments.c
+        row = (
+            await self._conn.execute(
+                sa.select(assignments)
+                .where(s.conversation_id == conversation_id, s.inbox_id == self.inbox_id)
+                .order_by(s.id.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return AssignmentRecord(
+            agent_id=row.agent_id,
+            conversation_id=row.conversation_id,
+            policy_id=row.policy_id,
+            selector=row.selector,
+            reason=row.reason,
+            assigned_at=row.assigned_at,
         )
 
     async def claim(self, planned: Sequence[PlannedAssignment], now: datetime) -> set[int]:
@@ -260,3 +288,21 @@ class SqlAssignmentStore:
             if row is None:
                 raise errors.InboxNotFound(inbox_id)
             yield SqlInboxBatch(conn, inbox_id, row.account_id)
+
+    @asynccontextmanager
+    async def inbox_view(self, inbox_id: int) -> AsyncIterator[SqlInboxBatch]:
+        """Read-only: no row lock, and on SQLite no write lock; rolled back on exit."""
+        async with wrap_errors(), self.engine.connect() as conn:
+            await conn.execution_options(sqlite_begin="DEFERRED")
+            async with conn.begin() as tx:
+                row = (
+                    await conn.execute(
+                        sa.select(inboxes.c.id, inboxes.c.account_id).where(
+                            inboxes.c.id == inbox_id
+                        )
+                    )
+                ).one_or_none()
+                if row is None:
+                    raise errors.InboxNotFound(inbox_id)
+                yield SqlInboxBatch(conn, inbox_id, row.account_id)
+                await tx.rollback()

@@ -234,3 +234,28 @@ assignments = sa.Table(
     sa.Index(None, "conversation_id"),
     sa.Index(None, "agent_id"),
 )
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    sa.Column("name", sa.String(255), nullable=False),
+    #: SHA-256 of the token; the token itself is shown once and never stored
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _created(),
+    sa.Index(None, "account_id"),
+)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("subscriptions", sa.JSON(), nullable=False),
+    #: HMAC-SHA256 key for the signature header; needed in clear to sign
+    sa.Column("secret", sa.String(128), nullable=False),
+    _created(),
+    sa.Index(None, "account_id"),
+)

@@ -1,0 +1,84 @@
+"""Why a conversation is assigned to whom, or why it is not (yet)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from autoassign.core.eligibility import conversation_exclusion
+from autoassign.core.model import Conversation
+from autoassign.core.planner import effective_exclusions, inbox_gate, plan_batch
+from autoassign.core.ports import AssignmentRecord, AssignmentStore, Clock, StateStore
+from autoassign.core.reasons import AgentReason, SkipReason
+from autoassign.core.selectors import MANUAL
+from autoassign.services.assign import load_snapshot
+
+#: the conversation is assigned (``assignment`` says by whom and why)
+ASSIGNED = "assigned"
+#: nothing stops it: the next run of the inbox assigns it to ``next_agent_id``
+WOULD_ASSIGN = "would_be_assigned"
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    conversation_id: int
+    inbox_id: int
+    assignee_id: int | None
+    #: "assigned", "would_be_assigned", or a SkipReason value
+    result: str
+    #: how the current assignee got it, when the engine or a person recorded it
+    assignment: AssignmentRecord | None = None
+    #: who the next run would pick, when nothing blocks the conversation
+    next_agent_id: int | None = None
+    #: why each member was passed over (offline, busy, not in team, rate limited, full)
+    agents: Mapping[int, AgentReason] = field(default_factory=dict)
+
+
+async def explain_conversation(
+    conversation: Conversation, *, store: AssignmentStore, state: StateStore, clock: Clock
+) -> Explanation:
+    """A dry run of the planner for one conversation: reads only, changes nothing."""
+    now = clock.now()
+
+    def explained(
+        result: str,
+        *,
+        assignment: AssignmentRecord | None = None,
+        next_agent_id: int | None = None,
+        agents: Mapping[int, AgentReason] | None = None,
+    ) -> Explanation:
+        return Explanation(
+            conversation_id=conversation.id,
+            inbox_id=conversation.inbox_id,
+            assignee_id=conversation.assignee_id,
+            result=result,
+            assignment=assignment,
+            next_agent_id=next_agent_id,
+            agents=dict(agents or {}),
+        )
+
+    async with store.inbox_view(conversation.inbox_id) as view:
+        if conversation.assignee_id is not None:
+            record = await view.last_assignment(conversation.id)
+            if record is not None and record.agent_id != conversation.assignee_id:
+                record = None  # reassigned outside autoassign since
+            return explained(ASSIGNED, assignment=record)
+        settings = await view.settings()
+        gate = inbox_gate(settings.inbox, settings.policy)
+        if gate is not None or settings.policy is None:
+            return explained((gate or SkipReason.NO_POLICY).value)
+        rules = effective_exclusions(settings.policy, settings.capacity_exclusions)
+        excluded = conversation_exclusion(conversation, rules, now)
+        if excluded is not None:
+            return explained(excluded.value)
+        snapshot = await load_snapshot(view, state, settings, [conversation], now)
+    plan = plan_batch(snapshot, now)
+    if plan.assignments:
+        return explained(
+            WOULD_ASSIGN, next_agent_id=plan.assignments[0].agent_id, agents=plan.agent_filters
+        )
+    skip = plan.skips[0]
+    return explained(skip.reason.value, agents=skip.agents)
+
+
+__all__ = ["ASSIGNED", "MANUAL", "WOULD_ASSIGN", "Explanation", "explain_conversation"]
