@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 ## Embedded default: SQLite file in ./data, in-process state; no servers needed.
+## Seeds a demo account on first start, prints its API token, serves on :8000.
 run: install
-	$(BIN)/autoassign demo
+	$(BIN)/autoassign serve --demo
 
 ## PostgreSQL and Redis on 127.0.0.1, started (or installed) if they are not running.
 services:

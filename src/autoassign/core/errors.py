@@ -12,6 +12,7 @@ AutoassignError
 │   ├── TeamNotFound
 │   ├── ConversationNotFound
 │   └── PolicyNotFound
+├── NotAuthenticated             no valid API token
 ├── Conflict                     a uniqueness rule would be broken
 └── BackendUnavailable           infrastructure is down; the operation changed nothing
     ├── StoreUnavailable         the SQL database
@@ -81,6 +82,10 @@ class ConversationNotFound(NotFound):
 
 class PolicyNotFound(NotFound):
     kind = "policy"
+
+
+class NotAuthenticated(AutoassignError):
+    """A valid api_access_token header is required."""
 
 
 class Conflict(AutoassignError):

@@ -117,6 +117,35 @@ def demo_command(
     _run(work)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Seed a demo account if the database is empty.")
+    ] = False,
+) -> None:
+    """Serve the HTTP API (migrating the database first)."""
+    import uvicorn
+
+    from autoassign.entrypoints.api.app import create_app
+
+    settings = _settings()
+    try:
+        bootstrap.upgrade_database(settings)
+    except errors.AutoassignError as exc:
+        _fail(exc.message)
+    if demo:
+        account_id, token = _run(lambda: demo_module.ensure_demo_account(settings))
+        base = f"http://{host}:{port}"
+        console.print(f"[bold]autoassign[/] serving at {base}  (docs: {base}/docs)")
+        console.print(f"demo account {account_id}, api_access_token: [bold]{token}[/]")
+        console.print(
+            f"try: curl -H 'api_access_token: {token}' {base}/api/v1/accounts/{account_id}/agents"
+        )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", workers=1)
+
+
 def _render_demo(data: demo_module.DemoData, outcome: demo_module.DemoRun) -> None:
     inbox_names = {i.id: i.name for i in data.inboxes}
     got: Counter[tuple[int, int]] = Counter()

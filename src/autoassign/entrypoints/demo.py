@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from autoassign.bootstrap import Engine
+from autoassign.bootstrap import Engine, build
+from autoassign.config import Settings
 from autoassign.core.model import Account, Agent, Conversation, Inbox, Presence, Status, Team
 from autoassign.core.policies import (
     AssignmentOrder,
@@ -163,3 +164,19 @@ async def run(engine: Engine, data: DemoData) -> DemoRun:
                 break
     demo.seconds = time.perf_counter() - started
     return demo
+
+
+async def ensure_demo_account(settings: Settings) -> tuple[int, str]:
+    """Seed (and assign) the demo account if the database has no account yet; return the
+    account and a fresh API token for it (tokens are stored hashed, so a new one each time)."""
+    engine = build(settings)
+    try:
+        account_id = await engine.accounts.first_account_id()
+        if account_id is None:
+            data = await seed(engine)
+            await run(engine, data)
+            account_id = data.account.id
+        token = await engine.accounts.issue_token(account_id, "demo", engine.clock.now())
+    finally:
+        await engine.aclose()
+    return account_id, token

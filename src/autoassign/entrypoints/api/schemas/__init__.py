@@ -1,0 +1,3 @@
+"""Request and response models, apart from the tables (XCreate / XUpdate / XPublic)."""
+
+from __future__ import annotations

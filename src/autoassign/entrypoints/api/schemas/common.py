@@ -1,0 +1,72 @@
+"""Shared field types: every bound here keeps bad input a 4xx instead of a database error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+MAX_ID = 2**63 - 1  # BIGINT
+MAX_INT32 = 2**31 - 1
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=_NO_NUL)
+]
+Text = Annotated[str, StringConstraints(max_length=10_000, pattern=_NO_NUL)]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=_NO_NUL)
+]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=255, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$"),
+]
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive timestamps are taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
+#: timestamps go out as unix seconds, as Chatwoot's do
+UnixTime = Annotated[datetime, PlainSerializer(lambda d: int(d.timestamp()), return_type=int)]
+
+
+class Body(BaseModel):
+    """Request bodies reject unknown fields, so a typo is a 422 naming it, not a no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: str
+    details: list[ErrorDetail] = []
+
+
+class PageMeta(BaseModel):
+    page: int
+    per_page: int
+    total: int
+
+
+def row(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {**values, **extra}

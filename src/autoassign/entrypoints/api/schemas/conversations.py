@@ -1,0 +1,124 @@
+"""Conversations, manual assignment, runs, explanations and assignment events."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from autoassign.core.model import Priority, Status
+from autoassign.core.reasons import AgentReason, SkipReason
+from autoassign.entrypoints.api.schemas.common import (
+    Body,
+    Id,
+    Label,
+    Out,
+    PageMeta,
+    Timestamp,
+    UnixTime,
+)
+
+
+class ConversationCreate(Body):
+    inbox_id: Id
+    status: Status = Status.OPEN
+    labels: list[Label] = Field(default_factory=list, max_length=100)
+    priority: Priority | None = None
+    team_id: Id | None = None
+    assignee_id: Id | None = None
+    #: defaults to now
+    created_at: Timestamp | None = None
+    #: defaults to created_at
+    last_activity_at: Timestamp | None = None
+
+
+class ConversationUpdate(Body):
+    status: Status | None = None
+    #: null removes the team
+    team_id: Id | None = None
+    #: replaces the labels
+    labels: list[Label] | None = Field(default=None, max_length=100)
+    priority: Priority | None = None
+    last_activity_at: Timestamp | None = None
+
+
+class ConversationPublic(Out):
+    id: int
+    account_id: int
+    inbox_id: int
+    status: Status
+    priority: Priority | None
+    team_id: int | None
+    assignee_id: int | None
+    labels: list[str]
+    created_at: UnixTime
+    last_activity_at: UnixTime
+    updated_at: UnixTime
+
+
+class ConversationPage(Out):
+    meta: PageMeta
+    payload: list[ConversationPublic]
+
+
+class AssignmentChange(Body):
+    #: the agent to assign, or null to unassign
+    assignee_id: Id | None
+
+
+class AgentVerdict(Out):
+    agent_id: int
+    reason: AgentReason
+
+
+class OutcomePublic(Out):
+    conversation_id: int
+    agent_id: int | None
+    #: "assigned" or the reason it was not
+    result: str
+    detail: str
+    agents: list[AgentVerdict]
+
+
+class BatchPublic(Out):
+    inbox_id: int
+    skipped: SkipReason | None
+    assigned: int
+    unassigned: int
+    duration_ms: float
+    outcomes: list[OutcomePublic]
+    agent_filters: list[AgentVerdict]
+
+
+class AssignmentRecordPublic(Out):
+    agent_id: int
+    policy_id: int | None
+    selector: str
+    reason: str
+    assigned_at: UnixTime
+
+
+class ExplanationPublic(Out):
+    conversation_id: int
+    inbox_id: int
+    assignee_id: int | None
+    #: "assigned", "would_be_assigned", or why it is not assigned
+    result: str
+    assignment: AssignmentRecordPublic | None
+    next_agent_id: int | None
+    agents: list[AgentVerdict]
+
+
+class AssignmentEventPublic(Out):
+    id: int
+    account_id: int
+    inbox_id: int
+    conversation_id: int
+    agent_id: int
+    policy_id: int | None
+    selector: str
+    reason: str
+    assigned_at: UnixTime
+
+
+class AssignmentEventPage(Out):
+    meta: PageMeta
+    payload: list[AssignmentEventPublic]
