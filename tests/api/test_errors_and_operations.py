@@ -44,6 +44,7 @@ def test_malformed_json_is_400(api: Api, account):
 
 
 def test_out_of_range_path_ids_are_422_not_500(api: Api, account):
+    assert api.call("GET", account, f"/agents/{2**53}").status_code == 422
     assert api.call("GET", account, f"/agents/{2**63}").status_code == 422
     assert api.call("GET", account, "/agents/0").status_code == 422
     assert api.client.get("/api/v1/accounts/99999999999999999999/agents").status_code == 422

@@ -20,7 +20,7 @@ def test_agents_crud(api: Api, account):
     assert bad.json()["details"][0]["field"] == "availability"
     null = api.call("PATCH", account, f"/agents/{agent_id}", json={"name": None})
     assert null.status_code == 422
-    assert null.json()["error"] == "name must not be null"
+    assert null.json()["details"] == [{"field": "name", "message": "Value error, must not be null"}]
     assert (
         api.call("POST", account, "/agents", json={"name": "x", "email": "nope"}).status_code == 422
     )

@@ -49,9 +49,6 @@ async def update_agent(
     """Coming online runs the agent's inboxes, so waiting conversations reach them."""
     before = await engine.records.get(agents, account_id, agent_id, errors.AgentNotFound)
     values = body.model_dump(exclude_unset=True)
-    for field in ("name", "availability", "auto_offline"):
-        if field in values and values[field] is None:
-            raise errors.InvalidInput(f"{field} must not be null", field=field)
     row = await engine.records.update(agents, account_id, agent_id, values, errors.AgentNotFound)
     if row["availability"] == Presence.ONLINE and before["availability"] != Presence.ONLINE:
         trigger(tasks, engine, await Directory(engine.records).agent_inbox_ids(agent_id))

@@ -74,13 +74,9 @@ async def update_capacity_policy(
     values: dict[str, object] = {}
     for field in ("name", "description"):
         if field in changes:
-            if changes[field] is None:
-                raise errors.InvalidInput(f"{field} must not be null", field=field)
             values[field] = changes[field]
-    if "exclusion_rules" in changes:
-        rules = body.exclusion_rules
-        if rules is None:
-            raise errors.InvalidInput("exclusion_rules must not be null", field="exclusion_rules")
+    rules = body.exclusion_rules
+    if rules is not None:
         values["excluded_labels"] = sorted(set(rules.excluded_labels))
         values["exclude_older_than_hours"] = rules.exclude_older_than_hours
     await engine.records.update(

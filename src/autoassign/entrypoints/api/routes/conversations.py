@@ -128,9 +128,6 @@ async def update_conversation(
     """Reopening, unassigning and freeing capacity (resolve, snooze) run the inbox.
     Moving a conversation to a team its assignee is not in clears the assignee."""
     changes = body.model_dump(exclude_unset=True)
-    for field in ("status", "labels"):
-        if field in changes and changes[field] is None:
-            raise errors.InvalidInput(f"{field} must not be null", field=field)
     now = engine.clock.now()
     rerun = False
     async with engine.records.write() as conn:

@@ -64,9 +64,6 @@ async def update_inbox(
     tasks: BackgroundTasks,
 ) -> InboxPublic:
     values = body.model_dump(exclude_unset=True)
-    for field in ("name", "enable_auto_assignment"):
-        if field in values and values[field] is None:
-            raise errors.InvalidInput(f"{field} must not be null", field=field)
     row = await engine.records.update(inboxes, account_id, inbox_id, values, errors.InboxNotFound)
     if values.get("enable_auto_assignment"):
         trigger(tasks, engine, {inbox_id})

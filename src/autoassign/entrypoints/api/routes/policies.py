@@ -56,9 +56,6 @@ async def update_policy(
 ) -> PolicyPublic:
     """Partial update; ``exclude_older_than_hours: null`` removes the age limit."""
     changes = body.model_dump(exclude_unset=True)
-    for field, value in changes.items():
-        if value is None and field != "exclude_older_than_hours":
-            raise errors.InvalidInput(f"{field} must not be null", field=field)
     current = await engine.catalog.get_policy(account_id, policy_id)
     updated = replace(current, **changes)  # validated again by AssignmentPolicy
     await engine.catalog.save_policy(updated, engine.clock.now())

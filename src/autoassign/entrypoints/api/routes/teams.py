@@ -46,9 +46,6 @@ async def update_team(
     account_id: AccountDep, team_id: IdPath, body: TeamUpdate, engine: EngineDep
 ) -> TeamPublic:
     values = body.model_dump(exclude_unset=True)
-    for field, value in values.items():
-        if value is None:
-            raise errors.InvalidInput(f"{field} must not be null", field=field)
     row = await engine.records.update(teams, account_id, team_id, values, errors.TeamNotFound)
     return TeamPublic.model_validate(row)
 

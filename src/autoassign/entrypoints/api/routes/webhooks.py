@@ -60,10 +60,6 @@ async def update_webhook(
     account_id: AccountDep, webhook_id: IdPath, body: WebhookUpdate, engine: EngineDep
 ) -> WebhookPublic:
     values: dict[str, object] = {}
-    changes = body.model_dump(exclude_unset=True)
-    for field, value in changes.items():
-        if value is None:
-            raise errors.InvalidInput(f"{field} must not be null", field=field)
     if body.url is not None:
         values["url"] = str(body.url)
     if body.subscriptions is not None:

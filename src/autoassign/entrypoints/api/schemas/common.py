@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -12,9 +12,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
-MAX_ID = 2**63 - 1  # BIGINT
+MAX_ID = 2**53 - 1  # the largest integer every JSON client reads exactly; < BIGINT
 MAX_INT32 = 2**31 - 1
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -46,6 +48,36 @@ class Body(BaseModel):
     """Request bodies reject unknown fields, so a typo is a 422 naming it, not a no-op."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _strip_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """In the OpenAPI schema, fields outside ``nullable`` may be omitted but not null."""
+    nullable: frozenset[str] = getattr(model, "nullable", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        if name in nullable or "anyOf" not in prop:
+            continue
+        branches = [b for b in prop["anyOf"] if b != {"type": "null"}]
+        if len(branches) == 1:
+            del prop["anyOf"]
+            prop.update(branches[0])
+        else:
+            prop["anyOf"] = branches
+        if prop.get("default", 0) is None:
+            del prop["default"]
+
+
+class Patch(Body):
+    """A partial update: omitted fields stay as they are; only ``nullable`` fields take null."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_strip_null)
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("must not be null")
+        return value
 
 
 class Out(BaseModel):

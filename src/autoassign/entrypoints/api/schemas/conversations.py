@@ -12,6 +12,7 @@ from autoassign.entrypoints.api.schemas.common import (
     Label,
     Out,
     PageMeta,
+    Patch,
     Timestamp,
     UnixTime,
 )
@@ -30,7 +31,8 @@ class ConversationCreate(Body):
     last_activity_at: Timestamp | None = None
 
 
-class ConversationUpdate(Body):
+class ConversationUpdate(Patch):
+    nullable = frozenset({"team_id", "priority"})
     status: Status | None = None
     #: null removes the team
     team_id: Id | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from autoassign.core.model import Presence
-from autoassign.entrypoints.api.schemas.common import Body, Email, Id, Name, Out, UnixTime
+from autoassign.entrypoints.api.schemas.common import Body, Email, Id, Name, Out, Patch, UnixTime
 
 
 class AgentCreate(Body):
@@ -17,7 +17,7 @@ class AgentCreate(Body):
     auto_offline: bool = False
 
 
-class AgentUpdate(Body):
+class AgentUpdate(Patch):
     name: Name | None = None
     email: Email | None = None
     availability: Presence | None = None
@@ -40,7 +40,7 @@ class InboxCreate(Body):
     enable_auto_assignment: bool = True
 
 
-class InboxUpdate(Body):
+class InboxUpdate(Patch):
     name: Name | None = None
     enable_auto_assignment: bool | None = None
 
@@ -71,7 +71,7 @@ class TeamCreate(Body):
     allow_auto_assign: bool = True
 
 
-class TeamUpdate(Body):
+class TeamUpdate(Patch):
     name: Name | None = None
     allow_auto_assign: bool | None = None
 

@@ -13,6 +13,7 @@ from autoassign.entrypoints.api.schemas.common import (
     Label,
     Name,
     Out,
+    Patch,
     Text,
     UnixTime,
 )
@@ -34,7 +35,8 @@ class PolicyCreate(Body):
     exclude_older_than_hours: int | None = Field(168, ge=1, le=MAX_AGE_HOURS)
 
 
-class PolicyUpdate(Body):
+class PolicyUpdate(Patch):
+    nullable = frozenset({"exclude_older_than_hours"})
     name: Name | None = None
     description: Text | None = None
     assignment_order: AssignmentOrder | None = None
@@ -76,7 +78,7 @@ class CapacityCreate(Body):
     exclusion_rules: ExclusionRulesBody = Field(default_factory=ExclusionRulesBody)
 
 
-class CapacityUpdate(Body):
+class CapacityUpdate(Patch):
     name: Name | None = None
     description: Text | None = None
     exclusion_rules: ExclusionRulesBody | None = None
@@ -121,7 +123,7 @@ class WebhookCreate(Body):
     subscriptions: list[EventName] = Field(default=["assignee_changed"], min_length=1)
 
 
-class WebhookUpdate(Body):
+class WebhookUpdate(Patch):
     url: AnyHttpUrl | None = None
     subscriptions: list[EventName] | None = Field(default=None, min_length=1)
 
