@@ -6,8 +6,11 @@ from tests.api.conftest import Api
 
 
 def test_agents_crud(api: Api, account):
-    created = api.ok("POST", account, "/agents", json={"name": " Ann ", "email": "ann@example.com"})
+    created = api.ok("POST", account, "/agents", json={"name": "Ann", "email": "ann@example.com"})
     assert created["name"] == "Ann"
+    blank = api.call("POST", account, "/agents", json={"name": " \r\n"})
+    assert blank.status_code == 422
+    assert blank.json()["details"][0]["field"] == "name"
     assert created["availability"] == "offline"  # new agents take no work until online
     assert created["auto_offline"] is False
     agent_id = created["id"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -185,3 +185,27 @@ class StateStore(Protocol):
 
 class EventSink(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
+
+
+class JobQueue(Protocol):
+    """Per-inbox assignment runs: coalesced, never two at once for one inbox, retried.
+
+    While a run of an inbox waits, more triggers add nothing; a trigger that arrives while
+    it runs queues exactly one follow-up, so no trigger is lost.
+    """
+
+    async def enqueue(self, inbox_ids: Iterable[int]) -> int:
+        """Ask for a run of each inbox; returns how many were newly queued."""
+        ...
+
+    async def start(self) -> None:
+        """Begin working (in-process) or connect (distributed)."""
+        ...
+
+    async def drain(self, grace: float = 30.0) -> None:
+        """Return once nothing is queued or running (tests, CLI), or after ``grace`` s."""
+        ...
+
+    async def stop(self) -> None:
+        """Let running jobs finish, then stop."""
+        ...

@@ -21,17 +21,14 @@ MAX_INT32 = 2**31 - 1
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=_NO_NUL)
-]
+#: at least one visible character and no NUL; ASCII whitespace is spelled out so the
+#: OpenAPI pattern means the same in every regex engine (fuzzers, clients, pydantic-core)
+_VISIBLE = r"^[^\x00]*[^\x00\t\n\v\f\r ][^\x00]*$"
+_EMAIL = r"^[^@\x00\t\n\v\f\r ]+@[^@\x00\t\n\v\f\r ]+$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_VISIBLE)]
 Text = Annotated[str, StringConstraints(max_length=10_000, pattern=_NO_NUL)]
-Label = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=_NO_NUL)
-]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=255, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$"),
-]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_VISIBLE)]
+Email = Annotated[str, StringConstraints(max_length=255, pattern=_EMAIL)]
 
 
 def _utc(value: datetime) -> datetime:
