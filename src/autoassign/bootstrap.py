@@ -9,18 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from autoassign.adapters.clock import SystemClock
 from autoassign.adapters.event_sinks import LoggingEventSink
+from autoassign.adapters.jobs.inprocess import InProcessJobQueue
 from autoassign.adapters.metrics import Metrics
 from autoassign.adapters.sql import migrate
 from autoassign.adapters.sql.accounts import Accounts
 from autoassign.adapters.sql.catalog import SqlCatalog
-from autoassign.adapters.sql.engine import make_engine
+from autoassign.adapters.sql.engine import libpq_url, make_engine
 from autoassign.adapters.sql.records import Records
 from autoassign.adapters.sql.store import SqlAssignmentStore
 from autoassign.adapters.state.memory import MemoryStateStore
 from autoassign.adapters.webhooks import FanoutSink, WebhookDispatcher, WebhookSink
 from autoassign.config import Settings
 from autoassign.core.model import Conversation
-from autoassign.core.ports import Clock, EventSink, StateStore
+from autoassign.core.ports import Clock, EventSink, JobQueue, StateStore
 from autoassign.services import assign, explain, presence
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,11 @@ class Engine:
     sink: EventSink
     clock: Clock
     webhooks: WebhookDispatcher
+    jobs: JobQueue = field(init=False)
     metrics: Metrics = field(default_factory=Metrics)
+
+    def __post_init__(self) -> None:
+        self.jobs = make_jobs(self)
 
     async def assign_inbox(self, inbox_id: int, limit: int | None = None) -> assign.BatchResult:
         result = await assign.assign_inbox(
@@ -63,21 +68,31 @@ class Engine:
         )
 
     async def trigger(self, inbox_ids: set[int]) -> None:
-        """Run the given inboxes now (inline until the job queue takes this over).
+        """Queue a run of each inbox (coalesced). Call it after the triggering write has
+        committed, so the run sees it. Failures are logged, never raised: the request that
+        triggered the run has succeeded, and the periodic sweep catches the inbox later."""
+        try:
+            await self.jobs.enqueue(inbox_ids)
+        except Exception:
+            logger.exception("could not queue inbox runs", extra={"inbox_ids": sorted(inbox_ids)})
 
-        Failures are logged, never raised: the request that triggered the run succeeded.
-        """
-        self.metrics.queue_depth.inc(len(inbox_ids))
-        for inbox_id in sorted(inbox_ids):
-            try:
-                await self.assign_inbox(inbox_id)
-            except Exception:
-                logger.exception("triggered run failed", extra={"inbox_id": inbox_id})
-            finally:
-                self.metrics.queue_depth.dec()
+    async def run_inbox_job(self, inbox_id: int) -> bool:
+        """One job: a batch of the inbox. True when the batch was full and made progress,
+        so more work may wait; a batch that assigned nothing never re-queues itself (the
+        next trigger or the sweep brings the inbox back)."""
+        result = await self.assign_inbox(inbox_id)
+        return result.assigned > 0 and result.considered >= self.settings.bulk_limit
 
-    async def heartbeat(self, account_id: int, agent_id: int) -> None:
+    async def sweep_inbox_ids(self) -> list[int]:
+        return await self.catalog.sweepable_inbox_ids()
+
+    async def start(self) -> None:
+        await self.jobs.start()
+
+    async def heartbeat(self, account_id: int, agent_id: int) -> bool:
+        """Record a heartbeat; True when the agent was not present before (came online)."""
         await self.catalog.agent(account_id, agent_id)  # NotFound for a foreign agent
+        was_present = agent_id in await self.state.present(account_id, [agent_id], self.clock.now())
         await presence.heartbeat(
             account_id,
             agent_id,
@@ -85,11 +100,37 @@ class Engine:
             clock=self.clock,
             ttl_seconds=self.settings.presence_ttl,
         )
+        return not was_present
 
     async def aclose(self) -> None:
+        await self.jobs.stop()
         await self.webhooks.aclose()
         await self.state.close()
         await self.sql.dispose()
+
+
+def make_jobs(engine: Engine) -> JobQueue:
+    """In-process on the embedded default; Procrastinate on PostgreSQL."""
+    settings = engine.settings
+    if settings.embedded:
+        return InProcessJobQueue(
+            engine.run_inbox_job,
+            engine.sweep_inbox_ids,
+            sweep_interval=settings.sweep_interval,
+            retry_delay=settings.job_retry_delay,
+            concurrency=settings.worker_concurrency,
+        )
+    from autoassign.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue
+
+    return ProcrastinateJobQueue(
+        libpq_url(settings.database_url),
+        gate=engine.state,
+        run=engine.run_inbox_job,
+        sweep=engine.sweep_inbox_ids,
+        sweep_interval=settings.sweep_interval,
+        retry_delay=settings.job_retry_delay,
+        stalled_after=settings.stalled_after,
+    )
 
 
 def make_state(settings: Settings) -> StateStore:

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     pool_size: int = Field(5, gt=0)
     #: token for the platform API (creating accounts); unset: the platform API is off
     admin_token: str | None = None
+    #: seconds between periodic sweeps of every inbox with auto-assignment on
+    sweep_interval: int = Field(300, gt=0)
+    #: seconds before a failed inbox run is tried again (doubling, in-process)
+    job_retry_delay: int = Field(5, gt=0)
+    #: seconds without a worker heartbeat after which its job is recovered
+    stalled_after: float = Field(30.0, gt=0)
+    #: inbox runs one worker process executes at once
+    worker_concurrency: int = Field(4, gt=0)
     #: tries per webhook delivery, and the first retry delay in seconds (doubling)
     webhook_attempts: int = Field(5, gt=0)
     webhook_retry_delay: float = Field(1.0, gt=0)
@@ -35,6 +43,20 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql", "postgres://")):
             raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
         return value.replace("postgres://", "postgresql://", 1)
+
+    @field_validator("sweep_interval")
+    @classmethod
+    def _even_interval(cls, value: int) -> int:
+        evenly = (value < 60 and 60 % value == 0) or (value % 60 == 0 and 60 % (value // 60) == 0)
+        evenly = evenly or (value % 3600 == 0 and 24 % (value // 3600) == 0)
+        if not evenly:
+            raise ValueError("sweep_interval must divide a minute, an hour or a day evenly")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """SQLite: one process runs the API and the in-process job queue."""
+        return self.database_url.startswith("sqlite")
 
     @field_validator("redis_url")
     @classmethod

@@ -45,7 +45,15 @@ class Api:
     def call(self, method: str, account: Account, path: str, **kwargs: Any) -> httpx2.Response:
         url = f"/api/v1/accounts/{account.id}{path}"
         headers = {**account.headers, **kwargs.pop("headers", {})}
-        return self.client.request(method, url, headers=headers, **kwargs)
+        response = self.client.request(method, url, headers=headers, **kwargs)
+        if method != "GET":
+            self.drain()
+        return response
+
+    def drain(self) -> None:
+        """Let the job queue run what the last request triggered."""
+        engine = self.client.app.state.engine  # type: ignore[attr-defined]
+        self.client.portal.call(engine.jobs.drain)  # type: ignore[union-attr]
 
     def ok(self, method: str, account: Account, path: str, **kwargs: Any) -> Any:
         response = self.call(method, account, path, **kwargs)

@@ -146,6 +146,39 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", workers=1)
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Inbox runs at once in this process.")
+    ] = None,
+) -> None:
+    """Run assignment jobs from PostgreSQL (Procrastinate). Run as many as you like, on
+    any machine: each inbox is coalesced and never runs twice at once. SIGTERM lets the
+    running batches finish; a killed worker's job is recovered by the others."""
+    settings = _settings()
+    if settings.embedded:
+        _fail(
+            "workers need PostgreSQL (AUTOASSIGN_DATABASE_URL=postgresql://…); "
+            "on the embedded default `autoassign serve` runs the jobs itself"
+        )
+    try:
+        bootstrap.upgrade_database(settings)
+    except errors.AutoassignError as exc:
+        _fail(exc.message)
+
+    async def work() -> None:
+        from autoassign.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue
+
+        engine = bootstrap.build(settings)
+        assert isinstance(engine.jobs, ProcrastinateJobQueue)
+        try:
+            await engine.jobs.work(concurrency=concurrency or settings.worker_concurrency)
+        finally:
+            await engine.aclose()
+
+    _run(work)
+
+
 def _render_demo(data: demo_module.DemoData, outcome: demo_module.DemoRun) -> None:
     inbox_names = {i.id: i.name for i in data.inboxes}
     got: Counter[tuple[int, int]] = Counter()

@@ -126,6 +126,8 @@ class InProcessJobQueue:
         self._stopping = True
         if self._sweeper is not None:
             self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper  # let a sweep cut short release its connection
             self._sweeper = None
         for handle in self._timers:
             handle.cancel()

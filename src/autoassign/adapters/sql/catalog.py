@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from autoassign.adapters.sql import rows
 from autoassign.adapters.sql.engine import wrap_errors
-from autoassign.adapters.sql.records import insert, require
+from autoassign.adapters.sql.records import Records, insert, require
 from autoassign.adapters.sql.tables import (
     accounts,
     agents,
@@ -39,6 +39,7 @@ from autoassign.core.policies import AssignmentPolicy, CapacityPolicy
 class SqlCatalog:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._records = Records(engine)
 
     async def _insert(
         self, conn: AsyncConnection, table: sa.Table, values: dict[str, object]
@@ -216,7 +217,7 @@ class SqlCatalog:
         return ids
 
     async def get_conversation(self, account_id: int, conversation_id: int) -> Conversation:
-        async with wrap_errors(), self.engine.connect() as conn:
+        async with self._records.read() as conn:
             row = (
                 await conn.execute(
                     sa.select(conversations).where(
@@ -274,7 +275,7 @@ class SqlCatalog:
         return replace(policy, id=new_id)
 
     async def get_policy(self, account_id: int, policy_id: int) -> AssignmentPolicy:
-        async with wrap_errors(), self.engine.connect() as conn:
+        async with self._records.read() as conn:
             row = (
                 await conn.execute(
                     sa.select(assignment_policies).where(
@@ -359,11 +360,28 @@ class SqlCatalog:
         query = sa.select(inboxes.c.id).order_by(inboxes.c.id)
         if account_id is not None:
             query = query.where(inboxes.c.account_id == account_id)
-        async with wrap_errors(), self.engine.connect() as conn:
+        async with self._records.read() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def sweepable_inbox_ids(self) -> list[int]:
+        """Inboxes with auto-assignment on and an enabled policy: what the sweep runs."""
+        query = (
+            sa.select(inboxes.c.id)
+            .join(inbox_assignment_policies, inbox_assignment_policies.c.inbox_id == inboxes.c.id)
+            .join(
+                assignment_policies,
+                assignment_policies.c.id == inbox_assignment_policies.c.assignment_policy_id,
+            )
+            .where(
+                inboxes.c.enable_auto_assignment.is_(True), assignment_policies.c.enabled.is_(True)
+            )
+            .order_by(inboxes.c.id)
+        )
+        async with self._records.read() as conn:
             return list((await conn.execute(query)).scalars())
 
     async def agent(self, account_id: int, agent_id: int) -> Agent:
-        async with wrap_errors(), self.engine.connect() as conn:
+        async with self._records.read() as conn:
             row = (
                 await conn.execute(
                     sa.select(agents).where(

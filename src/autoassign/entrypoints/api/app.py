@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, **build_options: Any) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine: Engine = build(settings or Settings(), **build_options)
         app.state.engine = engine
+        await engine.start()
         try:
             yield
         finally:

@@ -11,10 +11,16 @@ from autoassign.adapters.sql.tables import metadata
 config = context.config
 
 
+def _ours(name: str | None, type_: str, _parents: object) -> bool:
+    """Procrastinate's tables are created by our migrations but described by Procrastinate."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def _run(connection: sa.Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=_ours,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

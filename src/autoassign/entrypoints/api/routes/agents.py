@@ -65,6 +65,8 @@ async def delete_agent(account_id: AccountDep, agent_id: IdPath, engine: EngineD
 async def heartbeat(
     account_id: AccountDep, agent_id: IdPath, engine: EngineDep, tasks: BackgroundTasks
 ) -> Response:
-    """Keeps an auto_offline agent online for AUTOASSIGN_PRESENCE_TTL seconds."""
-    await engine.heartbeat(account_id, agent_id)
+    """Keeps an auto_offline agent online for AUTOASSIGN_PRESENCE_TTL seconds; the first
+    heartbeat after a gap runs the agent's inboxes."""
+    if await engine.heartbeat(account_id, agent_id):
+        trigger(tasks, engine, await Directory(engine.records).agent_inbox_ids(agent_id))
     return Response(status_code=204)
