@@ -130,6 +130,8 @@ def make_jobs(engine: Engine) -> JobQueue:
         sweep_interval=settings.sweep_interval,
         retry_delay=settings.job_retry_delay,
         stalled_after=settings.stalled_after,
+        concurrency=settings.worker_concurrency,
+        keep_finished_jobs=settings.keep_finished_jobs,
     )
 
 

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     stalled_after: float = Field(30.0, gt=0)
     #: inbox runs one worker process executes at once
     worker_concurrency: int = Field(4, gt=0)
+    #: keep finished Procrastinate jobs (and their events) instead of deleting them
+    keep_finished_jobs: bool = False
     #: tries per webhook delivery, and the first retry delay in seconds (doubling)
     webhook_attempts: int = Field(5, gt=0)
     webhook_retry_delay: float = Field(1.0, gt=0)

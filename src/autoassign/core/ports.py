@@ -198,6 +198,10 @@ class JobQueue(Protocol):
         """Ask for a run of each inbox; returns how many were newly queued."""
         ...
 
+    async def sweep_now(self) -> int:
+        """Queue a run of every inbox the periodic sweep covers; returns how many queued."""
+        ...
+
     async def start(self) -> None:
         """Begin working (in-process) or connect (distributed)."""
         ...

@@ -14,8 +14,11 @@ per inbox) and ``lock`` (one running job per inbox). Three traps shape this modu
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
@@ -62,6 +65,8 @@ class ProcrastinateJobQueue:
         retry_delay: int = 5,
         stalled_after: float = 30.0,
         gate_ttl: float = 60.0,
+        concurrency: int = 4,
+        keep_finished_jobs: bool = False,
     ) -> None:
         self._gate = gate
         self._gate_ttl = gate_ttl
@@ -69,6 +74,8 @@ class ProcrastinateJobQueue:
         self._sweep = sweep
         self._retry_delay = retry_delay
         self._stalled_after = stalled_after
+        self._concurrency = concurrency
+        self._delete_jobs = "never" if keep_finished_jobs else "successful"
         self.app = App(connector=PsycopgConnector(conninfo=conninfo))
         self._open = False
         self._register(interval_to_cron(sweep_interval))
@@ -149,15 +156,20 @@ class ProcrastinateJobQueue:
             await self.app.open_async()
             self._open = True
 
-    async def work(self, *, concurrency: int = 4, wait: bool = True, name: str = "worker") -> None:
+    async def sweep_now(self) -> int:
+        return await self.enqueue(await self._sweep()) if self._sweep is not None else 0
+
+    async def work(
+        self, *, concurrency: int | None = None, wait: bool = True, name: str = "worker"
+    ) -> None:
         """Run a worker until stopped (``wait=False``: until nothing is left)."""
         await self.start()
         await self.app.run_worker_async(
             queues=[QUEUE],
-            concurrency=concurrency,
+            concurrency=concurrency or self._concurrency,
             wait=wait,
             name=name,
-            delete_jobs="successful",
+            delete_jobs=self._delete_jobs,
             shutdown_graceful_timeout=30,
             update_heartbeat_interval=max(1.0, self._stalled_after / 5),
             stalled_worker_timeout=self._stalled_after,
@@ -166,12 +178,24 @@ class ProcrastinateJobQueue:
         )
 
     async def drain(self, grace: float = 30.0) -> None:
-        """Work until the queue is empty (one process; for tests and the CLI)."""
-        import asyncio
-        import contextlib
+        """Work in this process until no job is ready (for tests and the CLI).
+
+        A worker told not to wait stops once it finds nothing to fetch, even if its own
+        jobs deferred follow-ups meanwhile, so it is run again until none is ready."""
+
+        async def until_empty() -> None:
+            while True:
+                await self.work(wait=False, name="drain")
+                if not await self._ready_jobs():
+                    return
 
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.work(concurrency=1, wait=False, name="drain"), grace)
+            await asyncio.wait_for(until_empty(), grace)
+
+    async def _ready_jobs(self) -> int:
+        now = datetime.now(UTC)
+        todo = await self.app.job_manager.list_jobs_async(queue=QUEUE, status="todo")
+        return sum(1 for job in todo if job.scheduled_at is None or job.scheduled_at <= now)
 
     async def stop(self) -> None:
         if self._open:

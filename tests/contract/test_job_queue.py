@@ -1,0 +1,166 @@
+"""One contract for both job queues: in-process (embedded) and Procrastinate (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+
+import pytest
+
+from autoassign.adapters.jobs.inprocess import InProcessJobQueue
+from autoassign.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue, interval_to_cron
+from autoassign.adapters.sql.engine import libpq_url
+from autoassign.adapters.state.memory import MemoryStateStore
+from autoassign.core.ports import JobQueue
+
+
+@dataclass
+class Recorder:
+    """A stand-in for the engine's inbox run: records each run's start and end."""
+
+    runs: dict[int, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
+    full_times: dict[int, int] = field(default_factory=dict)
+    fail_times: dict[int, int] = field(default_factory=dict)
+    during_run: Callable[[int], object] | None = None
+    sweep_ids: list[int] = field(default_factory=list)
+    active: set[int] = field(default_factory=set)
+    overlaps: int = 0
+
+    async def run(self, inbox_id: int) -> bool:
+        if inbox_id in self.active:
+            self.overlaps += 1
+        self.active.add(inbox_id)
+        started = time.monotonic()
+        try:
+            if self.during_run is not None:
+                result = self.during_run(inbox_id)
+                if asyncio.iscoroutine(result):
+                    await result
+            await asyncio.sleep(0.02)
+            if self.fail_times.get(inbox_id, 0) > 0:
+                self.fail_times[inbox_id] -= 1
+                raise RuntimeError("boom")
+            if self.full_times.get(inbox_id, 0) > 0:
+                self.full_times[inbox_id] -= 1
+                return True
+            return False
+        finally:
+            self.active.discard(inbox_id)
+            self.runs[inbox_id].append((started, time.monotonic()))
+
+    async def sweep(self) -> Iterable[int]:
+        return list(self.sweep_ids)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(params=["inprocess", "procrastinate"])
+async def queue(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[JobQueue]:
+    made: JobQueue
+    if request.param == "inprocess":
+        made = InProcessJobQueue(
+            recorder.run, recorder.sweep, sweep_interval=3600, retry_delay=0.05
+        )
+    else:
+        made = ProcrastinateJobQueue(
+            libpq_url(request.getfixturevalue("pg_url")),
+            gate=MemoryStateStore(),
+            run=recorder.run,
+            sweep=recorder.sweep,
+            retry_delay=1,
+            concurrency=4,
+        )
+    await made.start()
+    yield made
+    await made.stop()
+
+
+async def test_a_burst_of_triggers_for_one_inbox_queues_one_run(queue: JobQueue, recorder):
+    queued = [await queue.enqueue([1]) for _ in range(50)]
+    assert queued == [1] + [0] * 49
+    await queue.drain()
+    assert len(recorder.runs[1]) == 1
+
+
+async def test_inboxes_are_independent(queue: JobQueue, recorder):
+    assert await queue.enqueue([1, 2, 3, 2, 1]) == 3
+    await queue.drain()
+    assert {i: len(r) for i, r in recorder.runs.items()} == {1: 1, 2: 1, 3: 1}
+
+
+async def test_a_trigger_during_a_run_queues_exactly_one_follow_up(queue: JobQueue, recorder):
+    triggered: list[int] = []
+
+    async def trigger_three_times(inbox_id: int) -> None:
+        if not triggered:
+            triggered.append(inbox_id)
+            for _ in range(3):
+                await queue.enqueue([inbox_id])
+
+    recorder.during_run = trigger_three_times
+    await queue.enqueue([5])
+    await queue.drain()
+    assert len(recorder.runs[5]) == 2  # the run, then one follow-up for three triggers
+    first, second = recorder.runs[5]
+    assert first[1] <= second[0]  # never at once
+
+
+async def test_a_full_batch_queues_its_own_follow_up(queue: JobQueue, recorder):
+    recorder.full_times[4] = 2
+    await queue.enqueue([4])
+    await queue.drain()
+    assert len(recorder.runs[4]) == 3
+
+
+async def test_a_failed_run_is_retried(queue: JobQueue, recorder):
+    recorder.fail_times[6] = 1
+    await queue.enqueue([6])
+    await queue.drain()
+    deadline = time.monotonic() + 5
+    while len(recorder.runs[6]) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        await queue.drain()  # a distributed retry is scheduled in the future
+    assert len(recorder.runs[6]) == 2
+
+
+async def test_runs_of_one_inbox_never_overlap(queue: JobQueue, recorder):
+    budget = [12]
+
+    async def more(inbox_id: int) -> None:
+        if budget[0] > 0:  # triggers arriving mid-run, for a while
+            budget[0] -= 1
+            await queue.enqueue([inbox_id, inbox_id % 3 + 1])
+
+    recorder.during_run = more
+    recorder.full_times = {1: 3, 2: 3, 3: 3}
+    for _ in range(5):
+        await queue.enqueue([1, 2, 3])
+    await queue.drain()
+    await queue.drain()
+    assert recorder.overlaps == 0
+    for runs in recorder.runs.values():
+        ordered = sorted(runs)
+        assert all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:], strict=False))
+
+
+async def test_sweep_queues_every_covered_inbox(queue: JobQueue, recorder):
+    recorder.sweep_ids = [7, 8]
+    assert await queue.sweep_now() == 2
+    await queue.drain()
+    # Procrastinate's periodic sweep may also fire when the draining worker starts
+    assert set(recorder.runs) == {7, 8}
+    assert recorder.overlaps == 0
+
+
+def test_sweep_intervals_become_crons():
+    assert interval_to_cron(5) == "*/5 * * * * *"
+    assert interval_to_cron(300) == "*/5 * * * *"
+    assert interval_to_cron(7200) == "0 */2 * * *"
+    with pytest.raises(ValueError, match="divide a minute"):
+        interval_to_cron(7)
