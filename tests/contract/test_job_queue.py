@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -146,7 +147,7 @@ async def test_runs_of_one_inbox_never_overlap(queue: JobQueue, recorder):
     assert recorder.overlaps == 0
     for runs in recorder.runs.values():
         ordered = sorted(runs)
-        assert all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:], strict=False))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(ordered))
 
 
 async def test_sweep_queues_every_covered_inbox(queue: JobQueue, recorder):
