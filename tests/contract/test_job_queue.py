@@ -160,8 +160,16 @@ async def test_sweep_queues_every_covered_inbox(queue: JobQueue, recorder):
 
 
 def test_sweep_intervals_become_crons():
-    assert interval_to_cron(5) == "*/5 * * * * *"
+    assert interval_to_cron(5) == "* * * * * */5"  # croniter: seconds come last
     assert interval_to_cron(300) == "*/5 * * * *"
     assert interval_to_cron(7200) == "0 */2 * * *"
     with pytest.raises(ValueError, match="divide a minute"):
         interval_to_cron(7)
+
+
+def test_sub_minute_crons_fire_every_n_seconds():
+    import croniter  # type: ignore[import-untyped]
+
+    start = 1_795_575_600.0  # a whole minute
+    ticks = croniter.croniter(interval_to_cron(5), start)
+    assert [int(ticks.get_next(float) - start) for _ in range(3)] == [5, 10, 15]

@@ -134,3 +134,22 @@ async def test_redis_outage_is_a_typed_error():
     with pytest.raises(errors.StateStoreUnavailable, match="state store unavailable"):
         await dead.load_inbox(1, [1], WINDOW, T0)
     await dead.close()
+
+
+async def test_run_gate_coalesces_triggers_and_loses_none(state: StateStore):
+    assert await state.request_run("inbox:1", 5) is True  # queue a run
+    assert await state.request_run("inbox:1", 5) is False  # already queued
+    await state.claim_run("inbox:1", 5)  # the run starts: earlier triggers are covered
+    assert await state.finish_run("inbox:1", 5) is False  # nothing new: released
+    assert await state.request_run("inbox:1", 5) is True  # so the next trigger queues
+    await state.claim_run("inbox:1", 5)
+    assert await state.request_run("inbox:1", 5) is False  # arrives mid-run
+    assert await state.finish_run("inbox:1", 5) is True  # so the run goes again
+    assert await state.finish_run("inbox:1", 5) is False  # and then lets go
+    assert await state.request_run("inbox:2", 5) is True  # gates are per name
+
+
+async def test_run_gate_expires(state: StateStore):
+    assert await state.request_run("inbox:3", 0.05) is True
+    await asyncio.sleep(0.12)
+    assert await state.request_run("inbox:3", 5) is True  # a dead holder frees it in time

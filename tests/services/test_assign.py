@@ -249,3 +249,41 @@ async def test_production_backends_assign_and_rebuild_after_a_redis_flush(pg_eng
     totals = assignees(first) + assignees(second)
     assert sum(totals.values()) == 6
     assert max(totals.values()) == 2
+
+
+async def test_explanation_names_the_next_agent_before_the_run(engine):
+    from autoassign.services.explain import WOULD_ASSIGN
+
+    world = await seed_world(engine, conversations=2)
+    second = await engine.catalog.get_conversation(world.account.id, world.conversation_ids[1])
+    why = await engine.explain(second)
+    assert why.result == WOULD_ASSIGN
+    assert why.next_agent_id == world.agents[0].id  # never-assigned agents go by id
+    await engine.assign_inbox(world.inbox.id, limit=1)
+    why = await engine.explain(second)
+    assert why.next_agent_id == world.agents[1].id  # the rotation moved on
+
+
+async def test_embedded_sweep_assigns_conversations_whose_trigger_was_lost(sqlite_url, clock):
+    """Conversations written without any trigger are found by the in-process sweep."""
+    import asyncio
+
+    from autoassign.bootstrap import build
+    from autoassign.config import Settings
+
+    engine = build(Settings(database_url=sqlite_url, sweep_interval=1), clock=clock)
+    try:
+        world = await seed_world(engine, conversations=5)  # catalog writes: no trigger
+        await engine.start()
+        for _ in range(50):
+            await engine.jobs.drain()
+            assigned = [
+                (await engine.catalog.get_conversation(world.account.id, cid)).assignee_id
+                for cid in world.conversation_ids
+            ]
+            if all(assigned):
+                break
+            await asyncio.sleep(0.1)
+        assert all(assigned)
+    finally:
+        await engine.aclose()

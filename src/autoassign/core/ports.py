@@ -172,6 +172,21 @@ class StateStore(Protocol):
         """The agents whose heartbeat has not expired."""
         ...
 
+    async def request_run(self, name: str, ttl_seconds: float) -> bool:
+        """Trigger side of a run gate. True: nothing was queued or running, the caller
+        now holds the gate and must queue a run. False: a run holds the gate; it is told
+        to go again before it lets go, so the trigger is not lost."""
+        ...
+
+    async def claim_run(self, name: str, ttl_seconds: float) -> None:
+        """Job side, at start: hold the gate; triggers seen so far are covered by this run."""
+        ...
+
+    async def finish_run(self, name: str, ttl_seconds: float) -> bool:
+        """Job side, after a batch: True if triggers arrived meanwhile (run again, the
+        gate stays held); False if none did (the gate is released), atomically."""
+        ...
+
     async def acquire_lock(self, name: str, token: str, ttl_seconds: float) -> bool: ...
 
     async def release_lock(self, name: str, token: str) -> bool:

@@ -6,8 +6,10 @@ per inbox) and ``lock`` (one running job per inbox). Three traps shape this modu
 
 1. No ``RetryStrategy`` on the inbox task: a retry that meets a waiting sibling violates
    the queueing-lock index and wedges the inbox. A failed run re-defers itself instead.
-2. A short "pending" flag in the state store gates deferring, so a burst of triggers costs
-   one PostgreSQL round trip (and no unique-violation log line) per inbox, not thousands.
+2. A run gate in the state store stands in front of deferring: a trigger either takes the
+   gate and defers one job, or (while a job holds it) marks that job to go again. The job
+   loops while marked and releases the gate atomically, so a burst of thousands of
+   triggers costs one job and no unique-violation log lines, and no trigger is lost.
 3. Stalled jobs (a worker killed mid-run) are recovered by a periodic task; when putting
    one back would meet a waiting sibling, it is marked failed instead.
 """
@@ -38,14 +40,20 @@ def inbox_lock(inbox_id: int) -> str:
     return f"autoassign:inbox:{inbox_id}"
 
 
-def pending_key(inbox_id: int) -> str:
-    return f"pending:inbox:{inbox_id}"
+def gate_name(inbox_id: int) -> str:
+    return f"inbox:{inbox_id}"
+
+
+#: batches one job runs before it re-defers itself, so other inboxes get the worker too
+MAX_BATCHES_PER_JOB = 20
 
 
 def interval_to_cron(seconds: int) -> str:
-    """A Procrastinate cron for "every ``seconds``" (6 fields when below a minute)."""
+    """A Procrastinate cron for "every ``seconds``". Below a minute it has six fields, and
+    croniter reads the sixth (last) one as seconds: "*/5 * * * * *" would mean every
+    second of every fifth minute."""
     if seconds < 60 and 60 % seconds == 0:
-        return f"*/{seconds} * * * * *"
+        return f"* * * * * */{seconds}"
     if seconds % 60 == 0 and 60 % (seconds // 60) == 0:
         return f"*/{seconds // 60} * * * *"
     if seconds % 3600 == 0 and 24 % (seconds // 3600) == 0:
@@ -64,16 +72,21 @@ class ProcrastinateJobQueue:
         sweep_interval: int = 300,
         retry_delay: int = 5,
         stalled_after: float = 30.0,
-        gate_ttl: float = 60.0,
+        gate_ttl: float | None = None,
         concurrency: int = 4,
         keep_finished_jobs: bool = False,
     ) -> None:
         self._gate = gate
-        self._gate_ttl = gate_ttl
+        #: a gate outlives a dead holder only about as long as its stalled job does
+        self._gate_ttl = gate_ttl if gate_ttl is not None else max(2 * stalled_after, 10.0)
         self._run = run
         self._sweep = sweep
         self._retry_delay = retry_delay
         self._stalled_after = stalled_after
+        #: look for stalled jobs twice per stall timeout (a divisor of 60 s)
+        self._recover_every = max(
+            d for d in (1, 2, 3, 4, 5, 6, 10, 15, 20, 30) if d <= max(1, stalled_after / 2)
+        )
         self._concurrency = concurrency
         self._delete_jobs = "never" if keep_finished_jobs else "successful"
         self.app = App(connector=PsycopgConnector(conninfo=conninfo))
@@ -85,16 +98,19 @@ class ProcrastinateJobQueue:
 
         @app.task(name=ASSIGN_TASK, queue=QUEUE)
         async def assign_inbox(inbox_id: int) -> None:
-            await self._gate.release_lock(pending_key(inbox_id), "1")
             if self._run is None:
                 raise RuntimeError("this queue only defers jobs; run them with `autoassign worker`")
-            try:
-                full = await self._run(inbox_id)
-            except Exception:
-                await self._defer(inbox_id, schedule_in={"seconds": self._retry_delay})
-                raise
-            if full:
-                await self._defer(inbox_id)  # drain a backlog without waiting for the sweep
+            gate = gate_name(inbox_id)
+            for _ in range(MAX_BATCHES_PER_JOB):
+                await self._gate.claim_run(gate, self._gate_ttl)  # triggers so far: covered
+                try:
+                    full = await self._run(inbox_id)
+                except Exception:
+                    await self._defer(inbox_id, schedule_in={"seconds": self._retry_delay})
+                    raise
+                if not full and not await self._gate.finish_run(gate, self._gate_ttl):
+                    return  # nothing more came in; the gate is released
+            await self._defer(inbox_id)  # a long backlog: let other inboxes have a turn
 
         @app.periodic(cron=sweep_cron, periodic_id="sweep")
         @app.task(name="autoassign.sweep", queue=QUEUE, queueing_lock="autoassign:sweep")
@@ -102,7 +118,7 @@ class ProcrastinateJobQueue:
             if self._sweep is not None:
                 await self.enqueue(await self._sweep())
 
-        @app.periodic(cron="*/5 * * * * *", periodic_id="recover")
+        @app.periodic(cron=interval_to_cron(self._recover_every), periodic_id="recover")
         @app.task(
             name="autoassign.recover_stalled", queue=QUEUE, queueing_lock="autoassign:recover"
         )
@@ -121,12 +137,14 @@ class ProcrastinateJobQueue:
     async def enqueue(self, inbox_ids: Iterable[int]) -> int:
         queued = 0
         for inbox_id in sorted(set(inbox_ids)):
-            if not await self._gate.acquire_lock(pending_key(inbox_id), "1", self._gate_ttl):
-                continue  # a run is already on its way
+            gate = gate_name(inbox_id)
+            if not await self._gate.request_run(gate, self._gate_ttl):
+                continue  # a run holds the gate and will go again
             try:
                 queued += await self._defer(inbox_id)
             except Exception:
-                await self._gate.release_lock(pending_key(inbox_id), "1")
+                await self._gate.claim_run(gate, self._gate_ttl)  # hand the gate back
+                await self._gate.finish_run(gate, self._gate_ttl)
                 raise
         return queued
 

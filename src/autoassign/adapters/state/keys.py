@@ -29,6 +29,14 @@ class Keys:
         """ZSET: agent id → heartbeat expiry (ms)."""
         return f"{self.prefix}:{{account:{account_id}}}:presence"
 
+    def gate(self, name: str) -> str:
+        """STRING "1" with an expiry: a run is queued or running."""
+        return f"{self.prefix}:{{gate:{name}}}:held"
+
+    def again(self, name: str) -> str:
+        """STRING "1": triggers arrived while the run held the gate."""
+        return f"{self.prefix}:{{gate:{name}}}:again"
+
     def lock(self, name: str) -> str:
         """STRING: the holder's token, with the lock's expiry."""
         return f"{self.prefix}:lock:{name}"

@@ -27,10 +27,19 @@ class MemoryStateStore:
         self._presence: dict[int, dict[int, int]] = {}
         #: lock name → (token, monotonic expiry)
         self._locks: dict[str, tuple[str, float]] = {}
+        #: run gates whose holder must go again
+        self._again: set[str] = set()
 
     def clear(self) -> None:
         """Forget everything, as a Redis restart would."""
-        for part in (self._windows, self._rotation, self._hydrated, self._presence, self._locks):
+        for part in (
+            self._windows,
+            self._rotation,
+            self._hydrated,
+            self._presence,
+            self._locks,
+            self._again,
+        ):
             part.clear()
 
     def _window_count(self, key: tuple[int, int], since_ms: int) -> int:
@@ -101,6 +110,24 @@ class MemoryStateStore:
         expiries = self._presence.get(account_id, {})
         at = to_ms(now)
         return {a for a in agent_ids if expiries.get(a, 0) > at}
+
+    async def request_run(self, name: str, ttl_seconds: float) -> bool:
+        if await self.acquire_lock(f"gate:{name}", "1", ttl_seconds):
+            return True
+        self._again.add(name)
+        return False
+
+    async def claim_run(self, name: str, ttl_seconds: float) -> None:
+        self._locks[f"gate:{name}"] = ("1", self._monotonic() + ttl_seconds)
+        self._again.discard(name)
+
+    async def finish_run(self, name: str, ttl_seconds: float) -> bool:
+        if name in self._again:
+            self._again.discard(name)
+            self._locks[f"gate:{name}"] = ("1", self._monotonic() + ttl_seconds)
+            return True
+        self._locks.pop(f"gate:{name}", None)
+        return False
 
     async def acquire_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
         held = self._locks.get(name)

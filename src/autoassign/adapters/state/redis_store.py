@@ -34,12 +34,18 @@ async def _wrap_errors() -> AsyncIterator[None]:
         raise errors.StateStoreUnavailable(f"state store unavailable: {exc}") from exc
 
 
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
 class RedisStateStore:
     def __init__(self, client: aioredis.Redis, prefix: str = "aa") -> None:
         self._redis = client
         self.keys = Keys(prefix)
         self._load = client.register_script(_script("load_inbox.lua"))
         self._release = client.register_script(_script("release_lock.lua"))
+        self._request_run = client.register_script(_script("request_run.lua"))
+        self._finish_run = client.register_script(_script("finish_run.lua"))
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "aa") -> RedisStateStore:
@@ -142,11 +148,27 @@ class RedisStateStore:
         at = to_ms(now)
         return {a for a, s in zip(agent_ids, scores, strict=True) if s is not None and s > at}
 
+    async def request_run(self, name: str, ttl_seconds: float) -> bool:
+        keys = [self.keys.gate(name), self.keys.again(name)]
+        async with _wrap_errors():
+            took = await self._request_run(keys=keys, args=[_ms(ttl_seconds)])
+        return bool(took)
+
+    async def claim_run(self, name: str, ttl_seconds: float) -> None:
+        async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.gate(name), "1", px=_ms(ttl_seconds))
+            pipe.delete(self.keys.again(name))
+            await pipe.execute()
+
+    async def finish_run(self, name: str, ttl_seconds: float) -> bool:
+        keys = [self.keys.gate(name), self.keys.again(name)]
+        async with _wrap_errors():
+            again = await self._finish_run(keys=keys, args=[_ms(ttl_seconds)])
+        return bool(again)
+
     async def acquire_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
         async with _wrap_errors():
-            ok = await self._redis.set(
-                self.keys.lock(name), token, nx=True, px=max(1, int(ttl_seconds * 1000))
-            )
+            ok = await self._redis.set(self.keys.lock(name), token, nx=True, px=_ms(ttl_seconds))
         return bool(ok)
 
     async def release_lock(self, name: str, token: str) -> bool:
