@@ -50,14 +50,18 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
         _fail(exc.message)
 
 
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Create or migrate the database schema to the latest version."""
-    settings = _settings()
+def _upgrade(settings: Settings) -> None:
     try:
         bootstrap.upgrade_database(settings)
     except errors.AutoassignError as exc:
         _fail(exc.message)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    settings = _settings()
+    _upgrade(settings)
     console.print(f"database at [bold]{_redact(settings.database_url)}[/] is up to date")
 
 
@@ -100,10 +104,7 @@ def demo_command(
 ) -> None:
     """Seed a sample account (inboxes, agents, a team, capacity limits) and assign it."""
     settings = _settings()
-    try:
-        bootstrap.upgrade_database(settings)
-    except errors.AutoassignError as exc:
-        _fail(exc.message)
+    _upgrade(settings)
 
     async def work() -> None:
         engine = bootstrap.build(settings)
@@ -131,10 +132,7 @@ def serve(
     from autoassign.entrypoints.api.app import create_app
 
     settings = _settings()
-    try:
-        bootstrap.upgrade_database(settings)
-    except errors.AutoassignError as exc:
-        _fail(exc.message)
+    _upgrade(settings)
     if demo:
         account_id, token = _run(lambda: demo_module.ensure_demo_account(settings))
         base = f"http://{host}:{port}"
@@ -161,10 +159,7 @@ def worker(
             "workers need PostgreSQL (AUTOASSIGN_DATABASE_URL=postgresql://…); "
             "on the embedded default `autoassign serve` runs the jobs itself"
         )
-    try:
-        bootstrap.upgrade_database(settings)
-    except errors.AutoassignError as exc:
-        _fail(exc.message)
+    _upgrade(settings)
 
     async def work() -> None:
         from autoassign.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue

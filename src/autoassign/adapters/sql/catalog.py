@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from autoassign.adapters.sql import rows
 from autoassign.adapters.sql.engine import wrap_errors
-from autoassign.adapters.sql.records import Records, insert, require
+from autoassign.adapters.sql.records import Records, get, insert, require
 from autoassign.adapters.sql.tables import (
     accounts,
     agents,
@@ -218,24 +218,15 @@ class SqlCatalog:
 
     async def get_conversation(self, account_id: int, conversation_id: int) -> Conversation:
         async with self._records.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(conversations).where(
-                        conversations.c.id == conversation_id,
-                        conversations.c.account_id == account_id,
-                    )
+            row = await get(
+                conn, conversations, account_id, conversation_id, errors.ConversationNotFound
+            )
+            labels = await conn.execute(
+                sa.select(conversation_labels.c.label).where(
+                    conversation_labels.c.conversation_id == conversation_id
                 )
-            ).one_or_none()
-            if row is None:
-                raise errors.ConversationNotFound(conversation_id)
-            labels = (
-                await conn.execute(
-                    sa.select(conversation_labels.c.label).where(
-                        conversation_labels.c.conversation_id == conversation_id
-                    )
-                )
-            ).scalars()
-            return rows.conversation(row, labels)
+            )
+            return rows.conversation(row, labels.scalars())
 
     async def set_status(
         self, account_id: int, conversation_id: int, status: Status, now: datetime
@@ -258,34 +249,14 @@ class SqlCatalog:
             new_id = await self._insert(
                 conn,
                 assignment_policies,
-                {
-                    "account_id": policy.account_id,
-                    "name": policy.name,
-                    "description": policy.description,
-                    "assignment_order": policy.assignment_order.value,
-                    "conversation_priority": policy.conversation_priority.value,
-                    "fair_distribution_limit": policy.fair_distribution_limit,
-                    "fair_distribution_window": policy.fair_distribution_window,
-                    "enabled": policy.enabled,
-                    "exclude_older_than_hours": policy.exclude_older_than_hours,
-                    "created_at": now,
-                    "updated_at": now,
-                },
+                {**rows.policy_values(policy), "created_at": now, "updated_at": now},
             )
         return replace(policy, id=new_id)
 
     async def get_policy(self, account_id: int, policy_id: int) -> AssignmentPolicy:
-        async with self._records.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(assignment_policies).where(
-                        assignment_policies.c.id == policy_id,
-                        assignment_policies.c.account_id == account_id,
-                    )
-                )
-            ).one_or_none()
-        if row is None:
-            raise errors.PolicyNotFound(policy_id)
+        row = await self._records.get(
+            assignment_policies, account_id, policy_id, errors.PolicyNotFound
+        )
         return rows.policy(row)
 
     async def save_policy(self, policy: AssignmentPolicy, now: datetime) -> AssignmentPolicy:
@@ -298,14 +269,7 @@ class SqlCatalog:
                     sa.update(assignment_policies)
                     .where(assignment_policies.c.id == policy.id)
                     .values(
-                        name=policy.name,
-                        description=policy.description,
-                        assignment_order=policy.assignment_order.value,
-                        conversation_priority=policy.conversation_priority.value,
-                        fair_distribution_limit=policy.fair_distribution_limit,
-                        fair_distribution_window=policy.fair_distribution_window,
-                        enabled=policy.enabled,
-                        exclude_older_than_hours=policy.exclude_older_than_hours,
+                        **rows.policy_values(policy),
                         updated_at=now,
                     )
                 )

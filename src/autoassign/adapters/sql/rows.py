@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
 import sqlalchemy as sa
@@ -38,8 +38,8 @@ def agent(row: AnyRow) -> Agent:
     )
 
 
-def policy(row: AnyRow, prefix: str = "") -> AssignmentPolicy:
-    m = row._mapping
+def policy(m: Mapping[Any, Any], prefix: str = "") -> AssignmentPolicy:
+    """From a row's mapping; ``prefix`` when the columns were labelled (in a join)."""
     return AssignmentPolicy(
         id=m[f"{prefix}id"],
         account_id=m[f"{prefix}account_id"],
@@ -54,6 +54,21 @@ def policy(row: AnyRow, prefix: str = "") -> AssignmentPolicy:
     )
 
 
+def policy_values(policy: AssignmentPolicy) -> dict[str, Any]:
+    """The columns an AssignmentPolicy writes (not its id or timestamps)."""
+    return {
+        "account_id": policy.account_id,
+        "name": policy.name,
+        "description": policy.description,
+        "assignment_order": policy.assignment_order.value,
+        "conversation_priority": policy.conversation_priority.value,
+        "fair_distribution_limit": policy.fair_distribution_limit,
+        "fair_distribution_window": policy.fair_distribution_window,
+        "enabled": policy.enabled,
+        "exclude_older_than_hours": policy.exclude_older_than_hours,
+    }
+
+
 def exclusion_rules(row: AnyRow) -> ExclusionRules:
     return ExclusionRules(
         excluded_labels=frozenset(row.excluded_labels or ()),
@@ -61,16 +76,16 @@ def exclusion_rules(row: AnyRow) -> ExclusionRules:
     )
 
 
-def conversation(row: AnyRow, labels: Iterable[str] = ()) -> Conversation:
+def conversation(m: Mapping[Any, Any], labels: Iterable[str] = ()) -> Conversation:
     return Conversation(
-        id=row.id,
-        account_id=row.account_id,
-        inbox_id=row.inbox_id,
-        status=Status(row.status),
-        priority=Priority(row.priority) if row.priority else None,
-        team_id=row.team_id,
-        assignee_id=row.assignee_id,
-        created_at=row.created_at,
-        last_activity_at=row.last_activity_at,
+        id=m["id"],
+        account_id=m["account_id"],
+        inbox_id=m["inbox_id"],
+        status=Status(m["status"]),
+        priority=Priority(m["priority"]) if m["priority"] else None,
+        team_id=m["team_id"],
+        assignee_id=m["assignee_id"],
+        created_at=m["created_at"],
+        last_activity_at=m["last_activity_at"],
         labels=frozenset(labels),
     )

@@ -85,7 +85,7 @@ class SqlInboxBatch:
         ).all()
         return InboxSettings(
             inbox=rows.inbox(row),
-            policy=rows.policy(row, "p_") if row.p_id is not None else None,
+            policy=rows.policy(row._mapping, "p_") if row.p_id is not None else None,
             capacity_exclusions=combine_exclusions(rows.exclusion_rules(r) for r in rules),
         )
 
@@ -118,7 +118,7 @@ class SqlInboxBatch:
             query = query.order_by(c.created_at, c.id)
         found = (await self._conn.execute(query.limit(limit))).all()
         labels = await self._labels([r.id for r in found])
-        return [rows.conversation(r, labels.get(r.id, ())) for r in found]
+        return [rows.conversation(r._mapping, labels.get(r.id, ())) for r in found]
 
     async def _labels(self, ids: list[int]) -> dict[int, list[str]]:
         if not ids:
