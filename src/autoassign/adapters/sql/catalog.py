@@ -167,7 +167,8 @@ class SqlCatalog:
     async def add_conversations(
         self, account_id: int, drafts: Sequence[Conversation], now: datetime
     ) -> list[int]:
-        """Insert many conversations (ids of the drafts are ignored) in one transaction."""
+        """Insert many conversations (ids of the drafts are ignored) in one transaction and
+        a few multi-row statements; returns their ids in the drafts' order."""
         if not drafts:
             return []
         async with wrap_errors(), self.engine.begin() as conn:
@@ -188,25 +189,26 @@ class SqlCatalog:
                 account_id,
                 errors.AgentNotFound,
             )
-            ids: list[int] = []
-            for draft in drafts:
-                ids.append(
-                    await self._insert(
-                        conn,
-                        conversations,
-                        {
-                            "account_id": account_id,
-                            "inbox_id": draft.inbox_id,
-                            "status": draft.status.value,
-                            "priority": draft.priority.value if draft.priority else None,
-                            "team_id": draft.team_id,
-                            "assignee_id": draft.assignee_id,
-                            "created_at": draft.created_at,
-                            "last_activity_at": draft.last_activity_at,
-                            "updated_at": now,
-                        },
-                    )
-                )
+            inserted = await conn.execute(
+                sa.insert(conversations).returning(
+                    conversations.c.id, sort_by_parameter_order=True
+                ),
+                [
+                    {
+                        "account_id": account_id,
+                        "inbox_id": draft.inbox_id,
+                        "status": draft.status.value,
+                        "priority": draft.priority.value if draft.priority else None,
+                        "team_id": draft.team_id,
+                        "assignee_id": draft.assignee_id,
+                        "created_at": draft.created_at,
+                        "last_activity_at": draft.last_activity_at,
+                        "updated_at": now,
+                    }
+                    for draft in drafts
+                ],
+            )
+            ids = list(inserted.scalars())
             labels = [
                 {"conversation_id": cid, "label": label}
                 for cid, draft in zip(ids, drafts, strict=True)
