@@ -166,6 +166,10 @@ async def run(engine: Engine, data: DemoData) -> DemoRun:
     return demo
 
 
+#: the served demo keeps spare capacity, so conversations created through the API get agents
+SERVED_DEMO_CONVERSATIONS = 80
+
+
 async def ensure_demo_account(settings: Settings) -> tuple[int, str]:
     """Seed (and assign) the demo account if the database has no account yet; return the
     account and a fresh API token for it (tokens are stored hashed, so a new one each time)."""
@@ -173,7 +177,7 @@ async def ensure_demo_account(settings: Settings) -> tuple[int, str]:
     try:
         account_id = await engine.accounts.first_account_id()
         if account_id is None:
-            data = await seed(engine)
+            data = await seed(engine, conversations=SERVED_DEMO_CONVERSATIONS)
             await run(engine, data)
             account_id = data.account.id
         token = await engine.accounts.issue_token(account_id, "demo", engine.clock.now())
