@@ -15,7 +15,6 @@ import pytest
 import redis as redis_sync
 
 from autoassign.adapters.sql import migrate
-from autoassign.adapters.sql.engine import make_engine
 from autoassign.adapters.state.memory import MemoryStateStore
 from autoassign.adapters.state.redis_store import RedisStateStore
 from autoassign.bootstrap import Engine, build
@@ -179,4 +178,4 @@ async def sqlite_engine(sqlite_url: str, clock: FakeClock, sink: ListSink) -> As
     await built.aclose()
 
 
-__all__ = ["FakeClock", "ListSink", "make_engine"]
+__all__ = ["FakeClock", "ListSink"]

@@ -173,3 +173,11 @@ def test_sub_minute_crons_fire_every_n_seconds():
     start = 1_795_575_600.0  # a whole minute
     ticks = croniter.croniter(interval_to_cron(5), start)
     assert [int(ticks.get_next(float) - start) for _ in range(3)] == [5, 10, 15]
+
+
+async def test_depth_counts_waiting_runs(queue: JobQueue, recorder):
+    assert await queue.depth() == 0
+    await queue.enqueue([1, 2])
+    assert await queue.depth() == 2  # queued, not started yet
+    await queue.drain()
+    assert await queue.depth() == 0

@@ -53,13 +53,6 @@ class Delivery:
     attempt: int = 0
 
 
-@dataclass(slots=True)
-class DeliveryStats:
-    delivered: int = 0
-    retried: int = 0
-    failed: int = 0
-
-
 class WebhookDispatcher:
     """Sends deliveries from a background task; failed ones are retried after
     ``base_delay * 2**attempt`` seconds, up to ``attempts`` tries in all."""
@@ -82,7 +75,6 @@ class WebhookDispatcher:
         self._outstanding = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self.stats = DeliveryStats()
 
     def submit(self, delivery: Delivery) -> None:
         if delivery.attempt == 0:
@@ -128,12 +120,10 @@ class WebhookDispatcher:
         except httpx2.HTTPError as exc:
             ok, problem = False, f"{type(exc).__name__}: {exc}"
         if ok:
-            self.stats.delivered += 1
             self._settled()
             return
         delivery.attempt += 1
         if delivery.attempt >= self._attempts:
-            self.stats.failed += 1
             self._settled()
             logger.warning(
                 "webhook delivery %s to %s failed for good (%s)",
@@ -143,7 +133,6 @@ class WebhookDispatcher:
                 extra={"action": "webhook_failed"},
             )
             return
-        self.stats.retried += 1
         delay = self._base_delay * 2 ** (delivery.attempt - 1)
         timer = asyncio.create_task(self._later(delivery, delay))
         self._timers.add(timer)

@@ -217,6 +217,10 @@ class JobQueue(Protocol):
         """Queue a run of every inbox the periodic sweep covers; returns how many queued."""
         ...
 
+    async def depth(self) -> int:
+        """Inbox runs waiting to start now (for the queue-depth metric)."""
+        ...
+
     async def start(self) -> None:
         """Begin working (in-process) or connect (distributed)."""
         ...

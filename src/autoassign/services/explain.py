@@ -10,7 +10,6 @@ from autoassign.core.model import Conversation
 from autoassign.core.planner import effective_exclusions, inbox_gate, plan_batch
 from autoassign.core.ports import AssignmentRecord, AssignmentStore, Clock, StateStore
 from autoassign.core.reasons import AgentReason, SkipReason
-from autoassign.core.selectors import MANUAL
 from autoassign.services.assign import load_snapshot
 
 #: the conversation is assigned (``assignment`` says by whom and why)
@@ -81,4 +80,4 @@ async def explain_conversation(
     return explained(skip.reason.value, agents=skip.agents)
 
 
-__all__ = ["ASSIGNED", "MANUAL", "WOULD_ASSIGN", "Explanation", "explain_conversation"]
+__all__ = ["ASSIGNED", "WOULD_ASSIGN", "Explanation", "explain_conversation"]

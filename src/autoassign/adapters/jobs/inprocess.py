@@ -42,8 +42,6 @@ class InProcessJobQueue:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
-        #: runs started, for metrics and tests
-        self.runs = 0
 
     async def enqueue(self, inbox_ids: Iterable[int]) -> int:
         return sum(self._offer(inbox_id) for inbox_id in set(inbox_ids))
@@ -63,7 +61,6 @@ class InProcessJobQueue:
             while inbox_id in self._waiting and not self._stopping:
                 async with self._slots:
                     self._waiting.discard(inbox_id)
-                    self.runs += 1
                     try:
                         full = await self._run(inbox_id)
                     except Exception:
@@ -140,7 +137,5 @@ class InProcessJobQueue:
         self._waiting.clear()
         self._check_idle()
 
-    @property
-    def depth(self) -> int:
-        """Runs waiting to start."""
+    async def depth(self) -> int:
         return len(self._waiting)

@@ -210,6 +210,9 @@ class ProcrastinateJobQueue:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(until_empty(), grace)
 
+    async def depth(self) -> int:
+        return await self._ready_jobs()
+
     async def _ready_jobs(self) -> int:
         now = datetime.now(UTC)
         todo = await self.app.job_manager.list_jobs_async(queue=QUEUE, status="todo")

@@ -32,7 +32,7 @@ from autoassign.adapters.sql.tables import (
     teams,
 )
 from autoassign.core import errors
-from autoassign.core.model import Account, Agent, Conversation, Inbox, Presence, Status, Team
+from autoassign.core.model import Account, Agent, Conversation, Inbox, Status, Team
 from autoassign.core.policies import AssignmentPolicy, CapacityPolicy
 
 
@@ -77,17 +77,6 @@ class SqlCatalog:
                 },
             )
         return replace(agent, id=new_id)
-
-    async def set_availability(
-        self, account_id: int, agent_id: int, availability: Presence
-    ) -> None:
-        async with wrap_errors(), self.engine.begin() as conn:
-            await require(conn, agents, [agent_id], account_id, errors.AgentNotFound)
-            await conn.execute(
-                sa.update(agents)
-                .where(agents.c.id == agent_id)
-                .values(availability=availability.value)
-            )
 
     async def set_agent_capacity_policy(
         self, account_id: int, agent_id: int, policy_id: int | None

@@ -21,7 +21,6 @@ from autoassign.adapters.sql.tables import (
     inbox_members,
     inboxes,
     team_members,
-    teams,
 )
 from autoassign.core import errors
 
@@ -255,4 +254,4 @@ def inbox_limit_view(row: Row) -> Row:
     return row
 
 
-__all__ = ["Change", "Directory", "teams"]
+__all__ = ["Change", "Directory"]

@@ -49,4 +49,5 @@ async def readyz(engine: EngineDep) -> JSONResponse:
 )
 async def metrics(engine: EngineDep) -> Response:
     engine.metrics.webhooks_pending.set(engine.webhooks.pending)
+    engine.metrics.queue_depth.set(await engine.jobs.depth())
     return Response(engine.metrics.render(), media_type="text/plain; version=0.0.4")

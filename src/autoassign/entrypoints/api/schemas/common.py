@@ -17,7 +17,6 @@ from pydantic import (
 )
 
 MAX_ID = 2**53 - 1  # the largest integer every JSON client reads exactly; < BIGINT
-MAX_INT32 = 2**31 - 1
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
@@ -95,7 +94,3 @@ class PageMeta(BaseModel):
     page: int
     per_page: int
     total: int
-
-
-def row(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {**values, **extra}
