@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from autoassign.adapters.sql import rows
+from autoassign.adapters.sql.directory import load_conversation
 from autoassign.adapters.sql.engine import wrap_errors
-from autoassign.adapters.sql.records import Records, get, insert, require
+from autoassign.adapters.sql.records import Records, insert, require
 from autoassign.adapters.sql.tables import (
     accounts,
     agents,
@@ -209,15 +210,8 @@ class SqlCatalog:
 
     async def get_conversation(self, account_id: int, conversation_id: int) -> Conversation:
         async with self._records.read() as conn:
-            row = await get(
-                conn, conversations, account_id, conversation_id, errors.ConversationNotFound
-            )
-            labels = await conn.execute(
-                sa.select(conversation_labels.c.label).where(
-                    conversation_labels.c.conversation_id == conversation_id
-                )
-            )
-            return rows.conversation(row, labels.scalars())
+            row = await load_conversation(conn, account_id, conversation_id)
+        return rows.conversation(row, row["labels"])
 
     async def set_status(
         self, account_id: int, conversation_id: int, status: Status, now: datetime

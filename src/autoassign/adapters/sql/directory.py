@@ -9,7 +9,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from autoassign.adapters.sql.records import Records, Row, require
+from autoassign.adapters.sql.records import Records, Row, get, require
 from autoassign.adapters.sql.tables import (
     agents,
     assignment_policies,
@@ -141,12 +141,8 @@ class Directory:
         return found, int(total)
 
     async def conversation(self, account_id: int, conversation_id: int) -> Row:
-        rows, _ = await self.conversations(
-            account_id, conversations.c.id == conversation_id, per_page=1
-        )
-        if not rows:
-            raise errors.ConversationNotFound(conversation_id)
-        return rows[0]
+        async with self.records.read() as conn:
+            return await load_conversation(conn, account_id, conversation_id)
 
     @staticmethod
     async def _attach_labels(conn: AsyncConnection, rows: list[Row]) -> None:
@@ -247,6 +243,13 @@ class Directory:
         if row is None:
             raise errors.NotFound(limit_id)
         return inbox_limit_view(dict(row._mapping))
+
+
+async def load_conversation(conn: AsyncConnection, account_id: int, conversation_id: int) -> Row:
+    """One conversation of the account, with its labels (NotFound otherwise)."""
+    row = await get(conn, conversations, account_id, conversation_id, errors.ConversationNotFound)
+    await Directory._attach_labels(conn, [row])
+    return row
 
 
 def inbox_limit_view(row: Row) -> Row:

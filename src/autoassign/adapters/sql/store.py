@@ -269,6 +269,15 @@ class SqlInboxBatch:
         )
 
 
+async def _inbox_account(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> int:
+    """The inbox's account; ``lock`` takes the row lock that serialises its batches."""
+    query = sa.select(inboxes.c.account_id).where(inboxes.c.id == inbox_id)
+    account_id = (await conn.execute(query.with_for_update() if lock else query)).scalar()
+    if account_id is None:
+        raise errors.InboxNotFound(inbox_id)
+    return int(account_id)
+
+
 class SqlAssignmentStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -278,16 +287,7 @@ class SqlAssignmentStore:
         """Begin, take the inbox's row lock (FOR UPDATE on PostgreSQL; SQLite's
         BEGIN IMMEDIATE already excludes every other writer), and commit on exit."""
         async with wrap_errors(), self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(inboxes.c.id, inboxes.c.account_id)
-                    .where(inboxes.c.id == inbox_id)
-                    .with_for_update()
-                )
-            ).one_or_none()
-            if row is None:
-                raise errors.InboxNotFound(inbox_id)
-            yield SqlInboxBatch(conn, inbox_id, row.account_id)
+            yield SqlInboxBatch(conn, inbox_id, await _inbox_account(conn, inbox_id, lock=True))
 
     @asynccontextmanager
     async def inbox_view(self, inbox_id: int) -> AsyncIterator[SqlInboxBatch]:
@@ -295,14 +295,6 @@ class SqlAssignmentStore:
         async with wrap_errors(), self.engine.connect() as conn:
             await conn.execution_options(sqlite_begin="DEFERRED")
             async with conn.begin() as tx:
-                row = (
-                    await conn.execute(
-                        sa.select(inboxes.c.id, inboxes.c.account_id).where(
-                            inboxes.c.id == inbox_id
-                        )
-                    )
-                ).one_or_none()
-                if row is None:
-                    raise errors.InboxNotFound(inbox_id)
-                yield SqlInboxBatch(conn, inbox_id, row.account_id)
+                account_id = await _inbox_account(conn, inbox_id, lock=False)
+                yield SqlInboxBatch(conn, inbox_id, account_id)
                 await tx.rollback()
