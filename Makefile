@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install services check lint typecheck imports clean
+.PHONY: run test bench install services check lint typecheck imports clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-c constraints.txt -e '.[dev,postgres,redis]'
+		-c constraints.txt -e '.[dev,postgres,redis,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +38,11 @@ check: lint typecheck imports
 
 test: install services check
 	$(BIN)/pytest
+
+## Throughput, baseline, ceiling, latency, growth, memory and a profile (about 12 min on
+## 2 cores); prints a table and writes docs/benchmarks.md. Not part of `make test`.
+bench: install services
+	PYTHONPATH=. $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -77,11 +77,16 @@ class Engine:
             logger.exception("could not queue inbox runs", extra={"inbox_ids": sorted(inbox_ids)})
 
     async def run_inbox_job(self, inbox_id: int) -> bool:
-        """One job: a batch of the inbox. True when the batch was full and made progress,
-        so more work may wait; a batch that assigned nothing never re-queues itself (the
-        next trigger or the sweep brings the inbox back)."""
+        """One job: a batch of the inbox. True when the batch was full, made progress and
+        left some member able to take more, so more work may wait. Otherwise the next
+        trigger (a new conversation, an agent online, capacity freed) or the periodic
+        sweep brings the inbox back."""
         result = await self.assign_inbox(inbox_id)
-        return result.assigned > 0 and result.considered >= self.settings.bulk_limit
+        return (
+            result.assigned > 0
+            and result.considered >= self.settings.bulk_limit
+            and not result.exhausted
+        )
 
     async def sweep_inbox_ids(self) -> list[int]:
         return await self.catalog.sweepable_inbox_ids()

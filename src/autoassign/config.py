@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     #: prefix of every Redis key autoassign writes
     redis_prefix: str = Field("aa", min_length=1)
     #: conversations per batch
-    bulk_limit: int = Field(100, gt=0)
+    bulk_limit: int = Field(500, gt=0)
     #: seconds a heartbeat keeps an auto-offline agent online
     presence_ttl: int = Field(60, gt=0)
     #: SQL connection pool size per process (PostgreSQL)

@@ -13,6 +13,7 @@ from alembic.util.exc import CommandError
 from autoassign.adapters.sql.engine import make_engine, make_sync_engine
 from autoassign.adapters.sql.migrate import alembic_config, current
 from autoassign.adapters.sql.store import SqlAssignmentStore
+from autoassign.adapters.sql.tables import assignments
 from autoassign.core import errors
 from autoassign.core.model import Status
 from autoassign.core.planner import PlannedAssignment
@@ -45,11 +46,22 @@ async def test_claim_takes_open_unassigned_rows_once(engine):
     await engine.catalog.set_status(world.account.id, c3, Status.RESOLVED, engine.clock.now())
     async with engine.store.inbox_batch(world.inbox.id) as batch:
         won = await batch.claim(
-            [planned(c1, a), planned(c2, b), planned(c3, a)], engine.clock.now()
+            [planned(c1, a), planned(c2, b), planned(c3, a)], world.policy.id, engine.clock.now()
         )
     assert won == {c1, c2}
+    async with engine.sql.connect() as db:
+        recorded = (
+            await db.execute(
+                sa.select(assignments.c.conversation_id, assignments.c.agent_id)
+                .where(assignments.c.inbox_id == world.inbox.id)
+                .order_by(assignments.c.id)
+            )
+        ).all()
+    assert [tuple(r) for r in recorded] == [(c1, a), (c2, b)]  # the rows won, in plan order
     async with engine.store.inbox_batch(world.inbox.id) as batch:
-        again = await batch.claim([planned(c1, b), planned(c2, a)], engine.clock.now())
+        again = await batch.claim(
+            [planned(c1, b), planned(c2, a)], world.policy.id, engine.clock.now()
+        )
     assert again == set()  # a lost race is a skipped row, never an overwrite
     assert (await engine.catalog.get_conversation(world.account.id, c1)).assignee_id == a
     assert (await engine.catalog.get_conversation(world.account.id, c2)).assignee_id == b
@@ -61,10 +73,13 @@ async def test_claim_rechecks_the_team(engine):
     [cid] = await add_conversations(engine, world, 1, team_id=team.id)
     async with engine.store.inbox_batch(world.inbox.id) as batch:
         assert (
-            await batch.claim([planned(cid, world.agents[0].id, None)], engine.clock.now()) == set()
+            await batch.claim(
+                [planned(cid, world.agents[0].id, None)], world.policy.id, engine.clock.now()
+            )
+            == set()
         )
         assert await batch.claim(
-            [planned(cid, world.agents[0].id, team.id)], engine.clock.now()
+            [planned(cid, world.agents[0].id, team.id)], world.policy.id, engine.clock.now()
         ) == {cid}
 
 
@@ -73,7 +88,9 @@ async def test_claim_ignores_rows_of_other_inboxes(engine):
     other = await seed_world(engine, conversations=1)
     async with engine.store.inbox_batch(world.inbox.id) as batch:
         won = await batch.claim(
-            [planned(other.conversation_ids[0], world.agents[0].id)], engine.clock.now()
+            [planned(other.conversation_ids[0], world.agents[0].id)],
+            world.policy.id,
+            engine.clock.now(),
         )
     assert won == set()
 
@@ -94,7 +111,9 @@ async def test_concurrent_claims_never_give_a_row_two_assignees(database_url, cl
         for start in range(0, len(order), 10):
             async with store.inbox_batch(world.inbox.id) as batch:
                 won |= await batch.claim(
-                    [planned(c, agent) for c in order[start : start + 10]], clock.now()
+                    [planned(c, agent) for c in order[start : start + 10]],
+                    world.policy.id,
+                    clock.now(),
                 )
         return won
 
@@ -152,7 +171,12 @@ async def test_candidates_follow_priority_and_exclusions(engine):
     )
     assert assigned[0] not in {c.id for c in everything}
     assert len(limited) == 2
-    assert next(c for c in everything if c.id == spam[0]).labels == {"spam", "x"}
+    assert next(c for c in everything if c.id == spam[0]).labels == frozenset()  # not needed
+    async with engine.store.inbox_batch(world.inbox.id) as batch:
+        other_rule = await batch.candidates(
+            ExclusionRules(frozenset({"vip"})), ConversationPriority.EARLIEST_CREATED, 10, now
+        )
+    assert next(c for c in other_rule if c.id == spam[0]).labels == {"spam", "x"}
 
 
 async def test_members_carry_load_and_capacity(engine):
@@ -173,7 +197,7 @@ async def test_history_ranks_agents_by_their_last_assignment(engine):
     c1, c2, c3 = world.conversation_ids
     now = engine.clock.now()
     async with engine.store.inbox_batch(world.inbox.id) as batch:
-        await batch.record([planned(c1, a), planned(c2, b), planned(c3, a)], world.policy.id, now)
+        await batch.claim([planned(c1, a), planned(c2, b), planned(c3, a)], world.policy.id, now)
     async with engine.store.inbox_batch(world.inbox.id) as batch:
         history = await batch.history(now - timedelta(seconds=60))
     assert history.rotation == {b: 1, a: 2}
@@ -194,7 +218,9 @@ async def test_a_failed_batch_changes_nothing(engine):
     async def claim_then_fail() -> None:
         async with engine.store.inbox_batch(world.inbox.id) as batch:
             await batch.claim(
-                [planned(world.conversation_ids[0], world.agents[0].id)], engine.clock.now()
+                [planned(world.conversation_ids[0], world.agents[0].id)],
+                world.policy.id,
+                engine.clock.now(),
             )
             raise RuntimeError("boom")
 

@@ -57,6 +57,15 @@ async def test_forget_releases_reserved_entries(state: StateStore):
     assert (await state.load_inbox(1, [1], WINDOW, T0)).window_counts == {1: 1}
 
 
+async def test_a_large_batch_for_one_agent_is_recorded_whole(state: StateStore):
+    """Redis records a batch in one script, which adds entries in chunks."""
+    entries = [WindowEntry(1, c) for c in range(1, 2_502)] + [WindowEntry(2, 1)]
+    await state.record(1, entries, {1: 9, 2: 10}, WINDOW, T0)
+    loaded = await state.load_inbox(1, [1, 2], WINDOW, T0)
+    assert loaded.window_counts == {1: 2_501, 2: 1}
+    assert loaded.rotation == {1: 9, 2: 10}
+
+
 async def test_rotation_only_moves_forward(state: StateStore):
     await state.record(1, [], {1: 5, 2: 3}, WINDOW, T0)
     await state.record(1, [], {1: 4, 2: 7}, WINDOW, T0)

@@ -39,12 +39,16 @@ async def test_a_burst_across_twenty_inboxes_is_assigned_once_by_four_workers(
         engine, pg_url, inboxes=INBOXES, agents=AGENTS, conversations=PER_INBOX
     )
     total = INBOXES * PER_INBOX
-    with workers(4, worker_env(pg_url, REDIS_URL, "burst")):
+    # batches of 100 keep the work going for as long as the burst, so that triggers
+    # arrive while runs are waiting or running: that is what coalescing is about
+    with workers(4, worker_env(pg_url, REDIS_URL, "burst", AUTOASSIGN_BULK_LIMIT="100")):
         await asyncio.sleep(2)  # let the workers connect
         fired = time.monotonic()
         await engine.jobs.start()
-        for i in range(total):  # one "conversation opened" trigger per conversation
-            await engine.trigger({inboxes[i % INBOXES]})
+        for start in range(0, total, 100):  # one "conversation opened" trigger each,
+            await asyncio.gather(  # 100 in flight, as from a busy API
+                *(engine.trigger({inboxes[i % INBOXES]}) for i in range(start, start + 100))
+            )
         burst_seconds = time.monotonic() - fired
         wait_until_assigned(pg_url, total, timeout=180)
         drain_seconds = time.monotonic() - fired

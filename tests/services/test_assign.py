@@ -203,7 +203,7 @@ async def test_manual_assignment_made_meanwhile_is_never_overwritten(engine, sin
                 batch = await cm.__aenter__()
                 real_claim = batch.claim
 
-                async def claim(planned, now):
+                async def claim(planned, policy_id, now):
                     conn = batch._conn
                     from autoassign.adapters.sql.tables import conversations
 
@@ -212,7 +212,7 @@ async def test_manual_assignment_made_meanwhile_is_never_overwritten(engine, sin
                         .where(conversations.c.id == world.conversation_ids[0])
                         .values(assignee_id=world.agents[2].id)
                     )
-                    return await real_claim(planned, now)
+                    return await real_claim(planned, policy_id, now)
 
                 batch.claim = claim
                 return batch

@@ -75,6 +75,33 @@ def test_capacity_is_counted_as_the_batch_goes():
     assert Counter(a.agent_id for a in plan.assignments) == {1: 1, 2: 1}
     assert [s.reason for s in plan.skips] == [SkipReason.NO_ELIGIBLE_AGENT] * 2
     assert plan.skips[0].agents == {1: AgentReason.AT_CAPACITY, 2: AgentReason.AT_CAPACITY}
+    assert plan.exhausted  # nobody can take more: the job does not queue another batch
+
+
+def test_a_plan_with_room_left_is_not_exhausted():
+    agents = [make_agent_state(1, capacity_limit=5), make_agent_state(2, capacity_limit=5)]
+    plan = plan_batch(snapshot(agents, [make_conversation(i) for i in range(1, 4)]), T0)
+    assert len(plan.assignments) == 3
+    assert not plan.exhausted
+    nobody = plan_batch(snapshot([], [make_conversation(1)]), T0)
+    assert nobody.exhausted
+
+
+def test_the_pool_of_a_team_skip_is_not_the_pool_of_everyone():
+    """Rejections are shared between skips only for the same team and until the next
+    assignment, so each skip still names the right reason per agent."""
+    team = Team(7, 1, "vip", member_ids=frozenset({1}))
+    agents = [make_agent_state(1, capacity_limit=1), make_agent_state(2, capacity_limit=3)]
+    conversations = [
+        make_conversation(1, team_id=7),
+        make_conversation(2, team_id=7),
+        make_conversation(3),
+    ]
+    plan = plan_batch(snapshot(agents, conversations, teams={7: team}), T0)
+    assert [(a.conversation_id, a.agent_id) for a in plan.assignments] == [(1, 1), (3, 2)]
+    [skip] = plan.skips
+    assert skip.agents == {1: AgentReason.AT_CAPACITY, 2: AgentReason.NOT_TEAM_MEMBER}
+    assert not plan.exhausted
 
 
 def test_fair_distribution_limit_is_counted_as_the_batch_goes():

@@ -16,7 +16,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import httpx2
 
@@ -54,8 +54,9 @@ class Delivery:
 
 
 class WebhookDispatcher:
-    """Sends deliveries from a background task; failed ones are retried after
-    ``base_delay * 2**attempt`` seconds, up to ``attempts`` tries in all."""
+    """Sends deliveries from ``concurrency`` background tasks (one slow receiver must not
+    hold up the rest); failed ones are retried after ``base_delay * 2**attempt`` seconds,
+    up to ``attempts`` tries in all. Deliveries are not ordered."""
 
     def __init__(
         self,
@@ -64,12 +65,14 @@ class WebhookDispatcher:
         attempts: int = 5,
         base_delay: float = 0.5,
         timeout: float = 5.0,
+        concurrency: int = 16,
     ) -> None:
         self._client = client or httpx2.AsyncClient(timeout=timeout)
         self._attempts = attempts
         self._base_delay = base_delay
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
-        self._worker: asyncio.Task[None] | None = None
+        self._concurrency = concurrency
+        self._workers: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.Task[None]] = set()
         #: deliveries not yet delivered or given up on
         self._outstanding = 0
@@ -84,8 +87,10 @@ class WebhookDispatcher:
 
     def _enqueue(self, delivery: Delivery) -> None:
         self._queue.put_nowait(delivery)
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._run(), name="webhook-dispatcher")
+        if len(self._workers) < self._concurrency:
+            worker = asyncio.create_task(self._run(), name="webhook-dispatcher")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
 
     @property
     def pending(self) -> int:
@@ -149,7 +154,7 @@ class WebhookDispatcher:
 
     async def aclose(self, grace: float = 5.0) -> None:
         await self.drain(grace)
-        for task in [*self._timers, *([self._worker] if self._worker else [])]:
+        for task in [*self._timers, *self._workers]:
             task.cancel()
         await self._client.aclose()
 
@@ -170,18 +175,27 @@ class WebhookSink:
             by_name.setdefault(event.name, []).append(event)
         for name, group in by_name.items():
             targets = await self._lookup({e.account_id for e in group}, name)
+            if not targets:
+                continue  # the common case: no body is built for nobody
             for event in group:
-                body = payload(event)
-                for target in targets:
-                    if target.account_id == event.account_id:
+                mine = [t for t in targets if t.account_id == event.account_id]
+                if mine:
+                    body = payload(event)
+                    for target in mine:
                         self.dispatcher.submit(Delivery(target, name, body))
 
 
 def payload(event: Event) -> bytes:
-    data = asdict(event)
-    data["event"] = data.pop("name")
-    data["assignee_id"] = data.pop("agent_id")
-    data["assigned_at"] = event.assigned_at.isoformat()
+    data = {
+        "account_id": event.account_id,
+        "assigned_at": event.assigned_at.isoformat(),
+        "assignee_id": event.agent_id,
+        "conversation_id": event.conversation_id,
+        "event": event.name,
+        "inbox_id": event.inbox_id,
+        "policy_id": event.policy_id,
+        "reason": event.reason,
+    }
     return json.dumps(data, sort_keys=True).encode()
 
 

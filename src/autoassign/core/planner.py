@@ -66,6 +66,9 @@ class AssignmentPlan:
     agent_filters: Mapping[int, AgentReason] = field(default_factory=dict)
     #: new rotation sequence numbers of the agents that received work
     rotation: Mapping[int, int] = field(default_factory=dict)
+    #: no online member can take another conversation now (all at a limit, or none
+    #: online): a further batch would assign nothing until something changes
+    exhausted: bool = False
 
 
 def inbox_gate(inbox: Inbox, policy: AssignmentPolicy | None) -> SkipReason | None:
@@ -106,10 +109,17 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
         else:
             filters[agent.agent_id] = reason
     next_seq = max((a.rotation_seq for a in agents), default=0) + 1
+    limit = policy.fair_distribution_limit
+    # Online agents under both limits, in member order. An agent leaves the pool when a
+    # decision takes it to a limit, so a conversation without a team costs one selector
+    # call rather than a rule check per agent; the per-agent reasons are worked out only
+    # for conversations that end up skipped.
+    pool = [a for a in online if eligibility.agent_rejection(a, None, limit) is None]
     teams = dict(snapshot.teams)
     assignments: list[PlannedAssignment] = []
     skips: list[Skip] = []
     rotation: dict[int, int] = {}
+    rejections: dict[int | None, dict[int, AgentReason]] = {}
     for conversation in snapshot.candidates:
         skip = eligibility.conversation_exclusion(
             conversation, rules, now
@@ -121,32 +131,34 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
             skips.append(Skip(conversation.id, SkipReason.NO_AGENT_ONLINE, dict(filters)))
             continue
         team = teams.get(conversation.team_id) if conversation.team_id is not None else None
-        eligible: list[AgentState] = []
-        rejected: dict[int, AgentReason] = {}
-        for agent in online:
-            why = eligibility.agent_rejection(agent, team, policy.fair_distribution_limit)
-            if why is None:
-                eligible.append(agent)
-            else:
-                rejected[agent.agent_id] = why
+        eligible = pool if team is None else [a for a in pool if a.agent_id in team.member_ids]
         if not eligible:
-            skips.append(
-                Skip(conversation.id, SkipReason.NO_ELIGIBLE_AGENT, {**filters, **rejected})
-            )
+            key = None if team is None else team.id
+            if key not in rejections:  # the same for every skip until the next assignment
+                rejections[key] = filters | {
+                    a.agent_id: why
+                    for a in online
+                    if (why := eligibility.agent_rejection(a, team, limit)) is not None
+                }
+            skips.append(Skip(conversation.id, SkipReason.NO_ELIGIBLE_AGENT, rejections[key]))
             continue
+        rejections.clear()
         chosen = selector.choose(eligible)
+        considered = len(eligible)
         chosen.open_load += 1
         chosen.window_count += 1
         chosen.rotation_seq = next_seq
         rotation[chosen.agent_id] = next_seq
         next_seq += 1
+        if eligibility.agent_rejection(chosen, None, limit) is not None:
+            pool.remove(chosen)
         assignments.append(
             PlannedAssignment(
                 conversation_id=conversation.id,
                 agent_id=chosen.agent_id,
                 team_id=conversation.team_id,
                 selector=selector.name,
-                reason=f"{selector.name} among {len(eligible)} eligible of {len(agents)} members",
+                reason=f"{selector.name} among {considered} eligible of {len(agents)} members",
             )
         )
     return AssignmentPlan(
@@ -155,4 +167,5 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
         skips=tuple(skips),
         agent_filters=filters,
         rotation=rotation,
+        exhausted=not pool,
     )

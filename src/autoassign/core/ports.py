@@ -80,7 +80,10 @@ class InboxBatch(Protocol):
         priority: ConversationPriority,
         limit: int,
         now: datetime,
-    ) -> list[Conversation]: ...
+    ) -> list[Conversation]:
+        """Open, unassigned conversations in ``priority`` order, without the excluded
+        ones. Their labels are loaded only when ``rules`` exclude labels."""
+        ...
 
     async def members(self) -> list[Member]: ...
 
@@ -90,17 +93,13 @@ class InboxBatch(Protocol):
 
     async def last_assignment(self, conversation_id: int) -> AssignmentRecord | None: ...
 
-    async def claim(self, planned: Sequence[PlannedAssignment], now: datetime) -> set[int]:
+    async def claim(
+        self, planned: Sequence[PlannedAssignment], policy_id: int | None, now: datetime
+    ) -> set[int]:
         """Assign each planned conversation only if it is still open, unassigned and in
-        the planned team; returns the ids claimed. A lost race is a missing id."""
+        the planned team, and record each one won (in plan order, so the order of the
+        records is the rotation); returns the ids won. A lost race is a missing id."""
         ...
-
-    async def record(
-        self,
-        planned: Sequence[PlannedAssignment],
-        policy_id: int | None,
-        now: datetime,
-    ) -> None: ...
 
 
 class AssignmentStore(Protocol):

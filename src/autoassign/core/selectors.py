@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Protocol
 
 from autoassign.core.eligibility import AgentState
@@ -11,6 +12,10 @@ from autoassign.core.policies import AssignmentOrder
 #: the selector name recorded for assignments made by hand; they never count toward
 #: fair-distribution windows or the rotation
 MANUAL = "manual"
+
+
+_by_rotation = attrgetter("rotation_seq", "agent_id")
+_by_load = attrgetter("open_load", "rotation_seq", "agent_id")
 
 
 class Selector(Protocol):
@@ -31,7 +36,7 @@ class RoundRobinSelector:
     name = "round_robin"
 
     def choose(self, eligible: Sequence[AgentState]) -> AgentState:
-        return min(eligible, key=lambda a: (a.rotation_seq, a.agent_id))
+        return min(eligible, key=_by_rotation)
 
 
 class BalancedSelector:
@@ -40,7 +45,7 @@ class BalancedSelector:
     name = "balanced"
 
     def choose(self, eligible: Sequence[AgentState]) -> AgentState:
-        return min(eligible, key=lambda a: (a.open_load, a.rotation_seq, a.agent_id))
+        return min(eligible, key=_by_load)
 
 
 def selector_for(order: AssignmentOrder) -> Selector:

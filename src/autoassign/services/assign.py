@@ -66,6 +66,8 @@ class BatchResult:
     #: members filtered out before any conversation (offline, busy, expired presence)
     agent_filters: Mapping[int, AgentReason] = field(default_factory=dict)
     duration_ms: float = 0.0
+    #: every online member is at a limit: another batch now would assign nothing
+    exhausted: bool = False
 
     @property
     def assigned(self) -> int:
@@ -120,9 +122,7 @@ async def assign_inbox(
             await state.record(
                 inbox_id, reserved, plan.rotation, policy.fair_distribution_window, now
             )
-            claimed = await batch.claim(plan.assignments, now)
-            won = [p for p in plan.assignments if p.conversation_id in claimed]
-            await batch.record(won, policy.id, now)
+            claimed = await batch.claim(plan.assignments, policy.id, now)
             lost = [e for e in reserved if e.conversation_id not in claimed]
     except BaseException:
         if reserved:
@@ -218,6 +218,7 @@ def _result(plan: AssignmentPlan, claimed: set[int], duration_ms: float) -> Batc
         outcomes=tuple(outcomes),
         agent_filters=dict(plan.agent_filters),
         duration_ms=duration_ms,
+        exhausted=plan.exhausted,
     )
 
 

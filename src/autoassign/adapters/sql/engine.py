@@ -80,7 +80,11 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     url = async_url(url)
     _ensure_sqlite_dir(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(url)
+        # One connection per process: SQLite has one writer at a time anyway, and waiting
+        # for the pool is a fair asyncio queue, whereas connections contending for the
+        # write lock wait in SQLite's busy handler, which sleeps up to 100 ms per retry
+        # (at 100 creates/s that turned a 10 ms batch into seconds of queueing).
+        engine = create_async_engine(url, pool_size=1, max_overflow=0)
         install_sqlite_pragmas(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

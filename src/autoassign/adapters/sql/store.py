@@ -6,12 +6,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from autoassign.adapters.sql import rows
-from autoassign.adapters.sql.dialects import claim_statement
+from autoassign.adapters.sql.claim import ClaimTarget, claim_and_record
 from autoassign.adapters.sql.engine import wrap_errors
 from autoassign.adapters.sql.tables import (
     agents,
@@ -29,7 +30,7 @@ from autoassign.adapters.sql.tables import (
 )
 from autoassign.core import errors
 from autoassign.core.eligibility import AgentState
-from autoassign.core.model import Conversation, Presence, Status, Team
+from autoassign.core.model import Conversation, Presence, Priority, Status, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import ConversationPriority, ExclusionRules, combine_exclusions
 from autoassign.core.ports import (
@@ -47,29 +48,14 @@ _POLICY_COLUMNS = [col.label(f"p_{col.name}") for col in assignment_policies.c]
 class SqlInboxBatch:
     """One inbox's batch inside one transaction that holds the inbox's row lock."""
 
-    def __init__(self, conn: AsyncConnection, inbox_id: int, account_id: int) -> None:
+    def __init__(self, conn: AsyncConnection, inbox_row: sa.Row[Any]) -> None:
         self._conn = conn
-        self._dialect = conn.dialect.name
-        self.inbox_id = inbox_id
-        self.account_id = account_id
+        self._row = inbox_row
+        self.inbox_id: int = inbox_row.id
+        self.account_id: int = inbox_row.account_id
 
     async def settings(self) -> InboxSettings:
-        i, p = inboxes.c, assignment_policies.c
-        row = (
-            await self._conn.execute(
-                sa.select(inboxes, *_POLICY_COLUMNS)
-                .select_from(
-                    inboxes.outerjoin(
-                        inbox_assignment_policies,
-                        inbox_assignment_policies.c.inbox_id == i.id,
-                    ).outerjoin(
-                        assignment_policies,
-                        p.id == inbox_assignment_policies.c.assignment_policy_id,
-                    )
-                )
-                .where(i.id == self.inbox_id)
-            )
-        ).one()
+        row = self._row
         rules = (
             await self._conn.execute(
                 sa.select(
@@ -97,7 +83,7 @@ class SqlInboxBatch:
         now: datetime,
     ) -> list[Conversation]:
         c = conversations.c
-        query = sa.select(conversations).where(
+        query = sa.select(c.id, c.team_id, c.priority, c.created_at, c.last_activity_at).where(
             c.inbox_id == self.inbox_id,
             c.status == Status.OPEN.value,
             c.assignee_id.is_(None),
@@ -117,8 +103,22 @@ class SqlInboxBatch:
         else:
             query = query.order_by(c.created_at, c.id)
         found = (await self._conn.execute(query.limit(limit))).all()
-        labels = await self._labels([r.id for r in found])
-        return [rows.conversation(r._mapping, labels.get(r.id, ())) for r in found]
+        # labels matter to the batch only through the exclusion (already in the query)
+        labels = await self._labels([r.id for r in found]) if rules.excluded_labels else {}
+        # built directly: every row is open, unassigned and in this inbox (the query says so)
+        return [
+            Conversation(
+                id=cid,
+                account_id=self.account_id,
+                inbox_id=self.inbox_id,
+                created_at=created_at,
+                last_activity_at=last_activity_at,
+                labels=frozenset(labels.get(cid, ())),
+                priority=Priority(priority) if priority else None,
+                team_id=team_id,
+            )
+            for cid, team_id, priority, created_at, last_activity_at in found
+        ]
 
     async def _labels(self, ids: list[int]) -> dict[int, list[str]]:
         if not ids:
@@ -234,48 +234,35 @@ class SqlInboxBatch:
             assigned_at=row.assigned_at,
         )
 
-    async def claim(self, planned: Sequence[PlannedAssignment], now: datetime) -> set[int]:
+    async def claim(
+        self, planned: Sequence[PlannedAssignment], policy_id: int | None, now: datetime
+    ) -> set[int]:
         if not planned:
             return set()
-        stmt, params = claim_statement(self._dialect, self.inbox_id, planned, now)
-        result = (
-            await self._conn.execute(stmt, params) if params else await self._conn.execute(stmt)
-        )
-        return {row[0] for row in result}
-
-    async def record(
-        self,
-        planned: Sequence[PlannedAssignment],
-        policy_id: int | None,
-        now: datetime,
-    ) -> None:
-        if not planned:
-            return
-        await self._conn.execute(
-            sa.insert(assignments),
-            [
-                {
-                    "account_id": self.account_id,
-                    "inbox_id": self.inbox_id,
-                    "conversation_id": p.conversation_id,
-                    "agent_id": p.agent_id,
-                    "policy_id": policy_id,
-                    "selector": p.selector,
-                    "reason": p.reason,
-                    "assigned_at": now,
-                }
-                for p in planned
-            ],
-        )
+        target = ClaimTarget(self.account_id, self.inbox_id, policy_id)
+        return await claim_and_record(self._conn, target, planned, now)
 
 
-async def _inbox_account(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> int:
-    """The inbox's account; ``lock`` takes the row lock that serialises its batches."""
-    query = sa.select(inboxes.c.account_id).where(inboxes.c.id == inbox_id)
-    account_id = (await conn.execute(query.with_for_update() if lock else query)).scalar()
-    if account_id is None:
+_INBOX_WITH_POLICY = sa.select(inboxes, *_POLICY_COLUMNS).select_from(
+    inboxes.outerjoin(
+        inbox_assignment_policies, inbox_assignment_policies.c.inbox_id == inboxes.c.id
+    ).outerjoin(
+        assignment_policies,
+        assignment_policies.c.id == inbox_assignment_policies.c.assignment_policy_id,
+    )
+)
+
+
+async def _inbox_row(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> sa.Row[Any]:
+    """The inbox and its policy; ``lock`` takes the inbox's row lock, which serialises
+    its batches, in the same round trip."""
+    query = _INBOX_WITH_POLICY.where(inboxes.c.id == inbox_id)
+    if lock:
+        query = query.with_for_update(of=inboxes)
+    row = (await conn.execute(query)).one_or_none()
+    if row is None:
         raise errors.InboxNotFound(inbox_id)
-    return int(account_id)
+    return row
 
 
 class SqlAssignmentStore:
@@ -287,7 +274,7 @@ class SqlAssignmentStore:
         """Begin, take the inbox's row lock (FOR UPDATE on PostgreSQL; SQLite's
         BEGIN IMMEDIATE already excludes every other writer), and commit on exit."""
         async with wrap_errors(), self.engine.begin() as conn:
-            yield SqlInboxBatch(conn, inbox_id, await _inbox_account(conn, inbox_id, lock=True))
+            yield SqlInboxBatch(conn, await _inbox_row(conn, inbox_id, lock=True))
 
     @asynccontextmanager
     async def inbox_view(self, inbox_id: int) -> AsyncIterator[SqlInboxBatch]:
@@ -295,6 +282,5 @@ class SqlAssignmentStore:
         async with wrap_errors(), self.engine.connect() as conn:
             await conn.execution_options(sqlite_begin="DEFERRED")
             async with conn.begin() as tx:
-                account_id = await _inbox_account(conn, inbox_id, lock=False)
-                yield SqlInboxBatch(conn, inbox_id, account_id)
+                yield SqlInboxBatch(conn, await _inbox_row(conn, inbox_id, lock=False))
                 await tx.rollback()

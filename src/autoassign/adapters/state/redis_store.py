@@ -1,9 +1,9 @@
 """RedisStateStore: the production state store, shared by every worker.
 
 Owns the keys built by ``keys.Keys``: per-agent window ZSETs, the rotation ZSET and the
-hydrated marker of each inbox, presence ZSETs per account, and locks. Multi-key reads run
-as one Lua script; writes as one MULTI pipeline. Every Redis failure surfaces as
-``StateStoreUnavailable``.
+hydrated marker of each inbox, presence ZSETs per account, and locks. A batch's reads
+and its writes run as one Lua script each; other writes as one MULTI pipeline. Every
+Redis failure surfaces as ``StateStoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class RedisStateStore:
         self._release = client.register_script(_script("release_lock.lua"))
         self._request_run = client.register_script(_script("request_run.lua"))
         self._finish_run = client.register_script(_script("finish_run.lua"))
+        self._record = client.register_script(_script("record.lua"))
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "aa") -> RedisStateStore:
@@ -108,18 +109,21 @@ class RedisStateStore:
     ) -> None:
         k = self.keys
         at = to_ms(now)
-        per_agent: dict[int, dict[str, int]] = {}
+        per_agent: dict[int, list[int]] = {}
         for entry in entries:
-            per_agent.setdefault(entry.agent_id, {})[str(entry.conversation_id)] = at
+            per_agent.setdefault(entry.agent_id, []).append(entry.conversation_id)
         if not per_agent and not rotation:
             return
-        async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
-            for agent_id, members in per_agent.items():
-                pipe.zadd(k.window(inbox_id, agent_id), members)
-                pipe.pexpire(k.window(inbox_id, agent_id), window_seconds * 1000)
-            if rotation:
-                pipe.zadd(k.rotation(inbox_id), {str(a): s for a, s in rotation.items()}, gt=True)
-            await pipe.execute()
+        keys = [k.rotation(inbox_id)]
+        args: list[int | str] = [at, window_seconds * 1000]
+        for agent_id, members in per_agent.items():
+            keys.append(k.window(inbox_id, agent_id))
+            args.append(len(members))
+            args.extend(members)
+        for agent_id, seq in rotation.items():
+            args.extend((seq, agent_id))
+        async with _wrap_errors():
+            await self._record(keys=keys, args=args)
 
     async def forget(self, inbox_id: int, entries: Sequence[WindowEntry]) -> None:
         if not entries:
