@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ REDIS_URL = "redis://127.0.0.1:6379/12"
 
 
 @dataclass
-class Backend:
+class Backend(ABC):
     """``name`` for the report; ``fresh`` gives a database URL holding an untouched copy."""
 
     name: str
@@ -66,14 +67,17 @@ class Backend:
     def _template_name(self, size: int) -> str:
         return f"aa_bench_tpl_{size}"
 
+    @abstractmethod
     def _create(self, name: str) -> str:
-        raise NotImplementedError
+        """Per back end."""
 
+    @abstractmethod
     def _clone(self, size: int) -> str:
-        raise NotImplementedError
+        """Per back end."""
 
+    @abstractmethod
     def drop_all(self) -> None:
-        raise NotImplementedError
+        """Per back end."""
 
 
 class SqliteBackend(Backend):

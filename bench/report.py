@@ -102,7 +102,6 @@ def rows(results: Results) -> list[tuple[str, str, str]]:
                 f"{t.assigned:,} assigned; runs {runs}",
             )
         )
-    pg = next((t for t in results.throughput if "PostgreSQL" in t.backend), None)
     for order, (rate, keys) in results.baseline.items():
         ours = next(
             (
@@ -154,7 +153,7 @@ def rows(results: Results) -> list[tuple[str, str, str]]:
                     f"{g.assigned:,} assigned",
                 )
             )
-    if pg is not None:
+    if results.throughput:
         rss = max(t.peak_rss_mb for t in results.throughput)
         out.append(("worker peak RSS during (1)", f"{rss:,.0f} MB", "max over all runs"))
     if results.bulk_100 is not None:
