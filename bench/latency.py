@@ -29,8 +29,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from autoassign.adapters.sql import tables as t
-from autoassign.adapters.sql.accounts import token_hash
 from autoassign.adapters.sql.engine import make_sync_engine
+from autoassign.services.accounts import token_hash
 from bench.dataset import ACCOUNT_ID
 
 TOKEN = "bench-latency-token"

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from autoassign import bootstrap
 from autoassign.adapters.sql import tables as t
 from autoassign.config import Settings
+from autoassign.services import runs
 
 
 async def run(fixed: int | None, profile: bool) -> tuple[dict[str, float], str]:
@@ -32,7 +33,7 @@ async def run(fixed: int | None, profile: bool) -> tuple[dict[str, float], str]:
         profiler = Profiler(async_mode="enabled")
     try:
         await engine.jobs.start()
-        inbox_ids = await engine.sweep_inbox_ids()
+        inbox_ids = await runs.sweepable_inbox_ids(engine.deps)
         if profiler is not None:
             profiler.start()
         started = time.perf_counter()
@@ -41,7 +42,7 @@ async def run(fixed: int | None, profile: bool) -> tuple[dict[str, float], str]:
             await engine.jobs.drain(grace=900)
         else:
             for inbox_id in inbox_ids:
-                await engine.assign_inbox(inbox_id, limit=fixed)
+                await runs.run_batch(engine.deps, inbox_id, limit=fixed)
         seconds = time.perf_counter() - started
         if profiler is not None:
             profiler.stop()

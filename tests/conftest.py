@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 import redis as redis_sync
+from psycopg import sql
 
 from autoassign.adapters.sql import migrate
 from autoassign.adapters.state.memory import MemoryStateStore
+from autoassign.adapters.state.postgres_store import PostgresStateStore
+from autoassign.adapters.state.postgres_tables import STATE_TABLES
 from autoassign.adapters.state.redis_store import RedisStateStore
 from autoassign.bootstrap import Engine, build
 from autoassign.config import Settings
@@ -28,9 +31,11 @@ TEMPLATE = f"autoassign_tmpl_{os.getpid()}"
 
 @pytest.fixture(autouse=True)
 def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the settings they pass: no AUTOASSIGN_ variable and no .env file."""
     for key in list(os.environ):
         if key.startswith("AUTOASSIGN_") and not key.startswith("AUTOASSIGN_TEST_"):
             monkeypatch.delenv(key)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
 
 
 class FakeClock:
@@ -129,13 +134,48 @@ async def redis_state(redis_client: redis_sync.Redis) -> AsyncIterator[RedisStat
     await store.close()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture
+async def postgres_state(pg_url: str) -> AsyncIterator[PostgresStateStore]:
+    store = PostgresStateStore.from_url(pg_url)
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["memory", "redis", "postgres"])
 def state(request: pytest.FixtureRequest) -> StateStore:
-    """Every state-store contract test runs on both implementations."""
+    """Every state-store contract test runs on all three implementations."""
     if request.param == "memory":
         return MemoryStateStore()
-    store: StateStore = request.getfixturevalue("redis_state")
+    store: StateStore = request.getfixturevalue(f"{request.param}_state")
     return store
+
+
+@pytest.fixture
+def flush_state(state: StateStore, request: pytest.FixtureRequest) -> Callable[[], Awaitable[None]]:
+    """Lose everything the ``state`` store holds, as a Redis flush or restart would."""
+    if isinstance(state, MemoryStateStore):
+        memory = state
+
+        async def flush_memory() -> None:
+            memory.clear()
+
+        return flush_memory
+    if isinstance(state, RedisStateStore):
+        client: redis_sync.Redis = request.getfixturevalue("redis_client")
+
+        async def flush_redis() -> None:
+            client.flushdb()
+
+        return flush_redis
+    assert isinstance(state, PostgresStateStore)
+    url: str = request.getfixturevalue("pg_url")
+
+    async def truncate() -> None:
+        names = sql.SQL(", ").join(sql.Identifier(t.name) for t in STATE_TABLES)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("TRUNCATE {}").format(names))
+
+    return truncate
 
 
 class ListSink:
@@ -156,7 +196,9 @@ def sink() -> ListSink:
 @pytest.fixture
 async def engine(database_url: str, clock: FakeClock, sink: ListSink) -> AsyncIterator[Engine]:
     """An engine on each SQL back end, with memory state and a fake clock."""
-    built = build(Settings(database_url=database_url), sink=sink, clock=clock)
+    built = build(
+        Settings(database_url=database_url), state=MemoryStateStore(), sink=sink, clock=clock
+    )
     yield built
     await built.aclose()
 

@@ -7,9 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from autoassign.bootstrap import Engine
+from autoassign.core.drafts import ConversationPatch, Membership
 from autoassign.core.eligibility import AgentState
-from autoassign.core.model import Account, Agent, Conversation, Inbox, Presence, Status, Team
+from autoassign.core.model import Agent, Conversation, Inbox, Presence, Status, Team
 from autoassign.core.policies import AssignmentPolicy, CapacityPolicy, ExclusionRules
+from autoassign.core.views import AgentView, ConversationView, InboxView, PolicyView, TeamView
+from autoassign.services import accounts, inboxes, policies, runs
+from autoassign.services import agents as agent_service
+from autoassign.services import capacity as capacity_service
+from autoassign.services import conversations as conversation_service
+from autoassign.services import teams as team_service
+from autoassign.services.accounts import NewAccount
+from autoassign.services.assign import BatchResult
 
 T0 = datetime.fromisoformat("2026-11-25T12:00:00+00:00")
 
@@ -42,10 +51,10 @@ def make_agent_state(agent_id: int, **over: object) -> AgentState:
 class World:
     """A seeded account on a real store: what most service tests start from."""
 
-    account: Account
-    inbox: Inbox
-    agents: list[Agent]
-    policy: AssignmentPolicy
+    account: NewAccount
+    inbox: InboxView
+    agents: list[AgentView]
+    policy: PolicyView
     conversation_ids: list[int] = field(default_factory=list)
 
 
@@ -59,19 +68,22 @@ async def seed_world(
     excluded_labels: Sequence[str] = (),
     enable_auto_assignment: bool = True,
 ) -> World:
-    now = engine.clock.now()
-    c = engine.catalog
-    account = await c.add_account(Account(0, "Acme"), now)
-    inbox = await c.add_inbox(Inbox(0, account.id, "Support", enable_auto_assignment), now)
+    """Seeds through the services the API uses (their triggered runs are not queued)."""
+    deps = engine.deps
+    account = await accounts.create_account(deps, "Acme")
+    inbox = await inboxes.create_inbox(
+        deps, Inbox(0, account.id, "Support", enable_auto_assignment)
+    )
     made = [
-        await c.add_agent(Agent(0, account.id, f"agent{i}", availability=p), now)
+        await agent_service.create_agent(deps, Agent(0, account.id, f"agent{i}", availability=p))
         for i, p in enumerate(agents)
     ]
-    await c.add_inbox_members(account.id, inbox.id, [a.id for a in made])
-    saved = await c.add_policy(make_policy(account_id=account.id, **(policy or {})), now)
-    await c.link_policy(account.id, inbox.id, saved.id)
+    await inboxes.change_members(deps, account.id, inbox.id, [a.id for a in made], Membership.ADD)
+    saved = await policies.create_policy(deps, make_policy(account_id=account.id, **(policy or {})))
+    await inboxes.link_policy(deps, account.id, inbox.id, saved.id)
     if capacity is not None or excluded_labels:
-        cap = await c.add_capacity_policy(
+        cap = await capacity_service.create_policy(
+            deps,
             CapacityPolicy(
                 0,
                 account.id,
@@ -79,10 +91,9 @@ async def seed_world(
                 exclusion_rules=ExclusionRules(frozenset(excluded_labels)),
                 inbox_limits={inbox.id: capacity if capacity is not None else 10_000},
             ),
-            now,
         )
         for agent in made:
-            await c.set_agent_capacity_policy(account.id, agent.id, cap.id)
+            await capacity_service.add_user(deps, account.id, cap.id, agent.id)
     world = World(account, inbox, made, saved)
     if conversations:
         world.conversation_ids = await add_conversations(engine, world, conversations)
@@ -104,14 +115,31 @@ async def add_conversations(engine: Engine, world: World, count: int, **over: ob
         )
         for i in range(count)
     ]
-    return await engine.catalog.add_conversations(world.account.id, drafts, now)
+    created = await conversation_service.create_conversations(engine.deps, world.account.id, drafts)
+    return created.value
 
 
 async def add_team(
     engine: Engine, world: World, members: Sequence[int], allow: bool = True
-) -> Team:
-    return await engine.catalog.add_team(
-        Team(0, world.account.id, "Team", allow, frozenset(members)), engine.clock.now()
+) -> TeamView:
+    team = Team(0, world.account.id, "Team", allow, frozenset(members))
+    return await team_service.create_team(engine.deps, team)
+
+
+async def assign(engine: Engine, inbox_id: int, limit: int | None = None) -> BatchResult:
+    """One batch of the inbox, as a job runs it."""
+    return await runs.run_batch(engine.deps, inbox_id, limit)
+
+
+async def conversation(engine: Engine, account_id: int, conversation_id: int) -> ConversationView:
+    return await conversation_service.get_conversation(engine.deps, account_id, conversation_id)
+
+
+async def set_status(engine: Engine, world: World, conversation_id: int, status: Status) -> None:
+    """Through the conversation service, as the API does (its runs are not queued)."""
+    patch = ConversationPatch(status=status)
+    await conversation_service.update_conversation(
+        engine.deps, world.account.id, conversation_id, patch
     )
 
 
@@ -121,8 +149,11 @@ __all__ = [
     "World",
     "add_conversations",
     "add_team",
+    "assign",
+    "conversation",
     "make_agent_state",
     "make_conversation",
     "make_policy",
     "seed_world",
+    "set_status",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit, urlunsplit
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,6 +41,9 @@ class Settings(BaseSettings):
     #: tries per webhook delivery, and the first retry delay in seconds (doubling)
     webhook_attempts: int = Field(5, gt=0)
     webhook_retry_delay: float = Field(1.0, gt=0)
+    #: webhook targets allowed although not public (loopback, private, link-local...):
+    #: comma-separated exact host names, addresses or CIDR ranges; empty: public only
+    webhook_allowed_hosts: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -54,6 +60,37 @@ class Settings(BaseSettings):
         if not evenly:
             raise ValueError("sweep_interval must divide a minute, an hour or a day evenly")
         return value
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _allow_list(cls, value: str) -> str:
+        """Normalised, and typos refused at startup: a malformed range, a wildcard or a
+        port would silently match nothing, and deliveries be refused in production."""
+        entries = []
+        for raw in value.split(","):
+            entry = raw.strip().strip("[]").rstrip(".").lower()
+            if not entry:
+                continue
+            if "*" in entry:
+                raise ValueError(f"{raw.strip()!r}: wildcards are not supported; list names")
+            if "/" in entry or ":" in entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{raw.strip()!r} is neither an address nor a CIDR range (no ports)"
+                    ) from None
+            entries.append(entry)
+        return ",".join(entries)
+
+    @property
+    def redacted_database_url(self) -> str:
+        """The database URL with any password hidden, for logs and messages."""
+        parts = urlsplit(self.database_url)
+        if parts.password is None:
+            return self.database_url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
 
     @property
     def embedded(self) -> bool:

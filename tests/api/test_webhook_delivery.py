@@ -1,4 +1,9 @@
-"""Webhooks delivered to a real HTTP receiver on 127.0.0.1, signed and retried."""
+"""Webhooks delivered to a real HTTP receiver on 127.0.0.1, signed and retried.
+
+127.0.0.1 is refused as a webhook target by default (SSRF), so these tests allow it the
+way an operator would, with AUTOASSIGN_WEBHOOK_ALLOWED_HOSTS (the ``api`` fixture's
+Settings read the environment for what it does not set itself).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from autoassign.adapters.webhooks import verify
 from tests.api.conftest import Api
 
 
@@ -51,6 +57,18 @@ class Receiver:
 
 
 @pytest.fixture
+def webhook_allowed_hosts() -> str:
+    """The allow-list; a test parametrizes this name to change it."""
+    return "127.0.0.1"
+
+
+@pytest.fixture(autouse=True)
+def _allow_list(webhook_allowed_hosts: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # autouse: set before the ``api`` fixture builds its Settings
+    monkeypatch.setenv("AUTOASSIGN_WEBHOOK_ALLOWED_HOSTS", webhook_allowed_hosts)
+
+
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     made = Receiver(fail_first=1)
     yield made
@@ -67,9 +85,12 @@ def test_assignment_is_delivered_signed_and_retried(api: Api, account, receiver:
     first, second = receiver.requests[:2]
     assert first[1] == second[1]
     assert first[0]["X-Autoassign-Delivery"] == second[0]["X-Autoassign-Delivery"]
+    assert first[0]["webhook-id"] == second[0]["webhook-id"] == first[0]["X-Autoassign-Delivery"]
     headers, body = second
     expected = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["X-Autoassign-Signature"], expected)
+    for attempt_headers, attempt_body in (first, second):  # each attempt signed on its own
+        assert verify(hook["secret"], attempt_headers, attempt_body) == headers["webhook-id"]
     assert headers["X-Autoassign-Event"] == "assignee_changed"
     payload = json.loads(body)
     assert payload["event"] == "assignee_changed"
@@ -97,5 +118,16 @@ def test_other_accounts_webhooks_hear_nothing(api: Api, receiver: Receiver):
     agent = api.agent(mine)
     inbox = api.inbox(mine, [agent["id"]])
     api.conversation(mine, inbox["id"])
+    time.sleep(0.3)
+    assert receiver.requests == []
+
+
+@pytest.mark.parametrize("webhook_allowed_hosts", [""])
+def test_a_loopback_webhook_is_refused_by_default(api: Api, account, receiver: Receiver):
+    api.ok("POST", account, "/webhooks", json={"url": receiver.url})
+    agent = api.agent(account)
+    inbox = api.inbox(account, [agent["id"]])
+    conversation = api.conversation(account, inbox["id"])
+    assert conversation["assignee_id"] == agent["id"]  # assignment is not affected
     time.sleep(0.3)
     assert receiver.requests == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,10 +16,12 @@ from autoassign.adapters.sql.migrate import alembic_config, current
 from autoassign.adapters.sql.store import SqlAssignmentStore
 from autoassign.adapters.sql.tables import assignments
 from autoassign.core import errors
-from autoassign.core.model import Status
+from autoassign.core.drafts import Membership
+from autoassign.core.model import Agent, Status
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import ConversationPriority, ExclusionRules
-from tests.factories import add_conversations, add_team, seed_world
+from autoassign.services import agents as agent_service
+from tests.factories import add_conversations, add_team, conversation, seed_world, set_status
 
 
 def planned(cid: int, agent: int, team: int | None = None) -> PlannedAssignment:
@@ -43,7 +46,7 @@ async def test_claim_takes_open_unassigned_rows_once(engine):
     world = await seed_world(engine, conversations=3)
     a, b = world.agents[0].id, world.agents[1].id
     c1, c2, c3 = world.conversation_ids
-    await engine.catalog.set_status(world.account.id, c3, Status.RESOLVED, engine.clock.now())
+    await set_status(engine, world, c3, Status.RESOLVED)
     async with engine.store.inbox_batch(world.inbox.id) as batch:
         won = await batch.claim(
             [planned(c1, a), planned(c2, b), planned(c3, a)], world.policy.id, engine.clock.now()
@@ -63,8 +66,8 @@ async def test_claim_takes_open_unassigned_rows_once(engine):
             [planned(c1, b), planned(c2, a)], world.policy.id, engine.clock.now()
         )
     assert again == set()  # a lost race is a skipped row, never an overwrite
-    assert (await engine.catalog.get_conversation(world.account.id, c1)).assignee_id == a
-    assert (await engine.catalog.get_conversation(world.account.id, c2)).assignee_id == b
+    assert (await conversation(engine, world.account.id, c1)).assignee_id == a
+    assert (await conversation(engine, world.account.id, c2)).assignee_id == b
 
 
 async def test_claim_rechecks_the_team(engine):
@@ -226,31 +229,62 @@ async def test_a_failed_batch_changes_nothing(engine):
 
     with pytest.raises(RuntimeError, match="boom"):
         await claim_then_fail()
-    conversation = await engine.catalog.get_conversation(
-        world.account.id, world.conversation_ids[0]
-    )
-    assert conversation.assignee_id is None
+    unclaimed = await conversation(engine, world.account.id, world.conversation_ids[0])
+    assert unclaimed.assignee_id is None
 
 
-async def test_catalog_scopes_every_write_to_its_account(engine):
+async def test_repositories_scope_every_write_to_its_account(engine):
     world = await seed_world(engine, conversations=0)
     other = await seed_world(engine, conversations=0)
-    with pytest.raises(errors.AgentNotFound):
-        await engine.catalog.add_inbox_members(
-            world.account.id, world.inbox.id, [other.agents[0].id]
-        )
+    uow = engine.deps.uow
+    with pytest.raises(errors.AgentNotFound, match=f"agent {other.agents[0].id} not found"):
+        async with uow.write() as tx:
+            await tx.inboxes.change_members(
+                world.account.id, world.inbox.id, [other.agents[0].id], Membership.ADD
+            )
     with pytest.raises(errors.InboxNotFound):
-        await engine.catalog.link_policy(world.account.id, other.inbox.id, world.policy.id)
+        async with uow.write() as tx:
+            await tx.inboxes.require(world.account.id, [other.inbox.id])
+    with pytest.raises(errors.PolicyNotFound, match=f"assignment policy {world.policy.id} not"):
+        async with uow.write() as tx:
+            await tx.policies.delete(other.account.id, world.policy.id)
     with pytest.raises(errors.ConversationNotFound):
-        await engine.catalog.get_conversation(other.account.id, 10**6)
+        async with uow.read() as tx:
+            await tx.queries.conversation(other.account.id, 10**6)
+    async with uow.read() as tx:  # nothing leaked across
+        assert await tx.queries.inbox_members(other.account.id, other.inbox.id) == other.agents
 
 
-async def test_duplicate_policy_name_is_a_conflict(engine):
+async def test_duplicate_policy_name_is_the_same_conflict_on_create_and_update(engine):
     world = await seed_world(engine, conversations=0)
-    from dataclasses import replace
+    message = "an assignment policy with this name exists"
+    async with engine.deps.uow.read() as tx:
+        entity = await tx.policies.get(world.account.id, world.policy.id)
+    with pytest.raises(errors.Conflict) as created:
+        async with engine.deps.uow.write() as tx:
+            await tx.policies.add(replace(entity, id=0), engine.clock.now())
+    async with engine.deps.uow.write() as tx:
+        second = await tx.policies.add(replace(entity, id=0, name="Second"), engine.clock.now())
+    renamed = replace(entity, id=second, name=world.policy.name)
+    with pytest.raises(errors.Conflict) as updated:
+        async with engine.deps.uow.write() as tx:
+            await tx.policies.save(renamed, engine.clock.now())
+    assert created.value.message == updated.value.message == message
 
-    with pytest.raises(errors.Conflict):
-        await engine.catalog.add_policy(replace(world.policy, id=0), engine.clock.now())
+
+async def test_concurrent_identical_member_adds_both_succeed(engine):
+    world = await seed_world(engine, agents=(), conversations=0)
+    agent = await agent_service.create_agent(engine.deps, Agent(0, world.account.id, "Solo"))
+
+    async def add() -> None:
+        async with engine.deps.uow.write() as tx:
+            await tx.inboxes.change_members(
+                world.account.id, world.inbox.id, [agent.id], Membership.ADD
+            )
+
+    await asyncio.gather(add(), add())
+    async with engine.deps.uow.read() as tx:
+        assert await tx.queries.inbox_members(world.account.id, world.inbox.id) == [agent]
 
 
 async def test_database_outage_is_a_typed_error(clock):

@@ -7,6 +7,7 @@ from threading import Event
 
 from autoassign.bootstrap import build
 from autoassign.config import Settings
+from autoassign.services import runs
 
 
 async def _work(database_url: str, redis_url: str, prefix: str, inbox_id: int, limit: int) -> int:
@@ -15,7 +16,7 @@ async def _work(database_url: str, redis_url: str, prefix: str, inbox_id: int, l
     idle = 0
     try:
         while idle < 3:  # stop after three empty rounds in a row
-            result = await engine.assign_inbox(inbox_id, limit)
+            result = await runs.run_batch(engine.deps, inbox_id, limit)
             assigned += result.assigned
             idle = idle + 1 if result.assigned == 0 else 0
     finally:

@@ -12,6 +12,7 @@ import pytest
 
 from autoassign.bootstrap import build
 from autoassign.config import Settings
+from autoassign.services.runs import request_runs
 from tests.conftest import REDIS_URL
 from tests.integration.workers import (
     job_intervals,
@@ -47,7 +48,10 @@ async def test_a_burst_across_twenty_inboxes_is_assigned_once_by_four_workers(
         await engine.jobs.start()
         for start in range(0, total, 100):  # one "conversation opened" trigger each,
             await asyncio.gather(  # 100 in flight, as from a busy API
-                *(engine.trigger({inboxes[i % INBOXES]}) for i in range(start, start + 100))
+                *(
+                    request_runs(engine.jobs, {inboxes[i % INBOXES]})
+                    for i in range(start, start + 100)
+                )
             )
         burst_seconds = time.monotonic() - fired
         wait_until_assigned(pg_url, total, timeout=180)
@@ -90,7 +94,7 @@ async def test_a_worker_killed_mid_batch_leaves_nothing_half_done(settings, pg_u
     env = worker_env(pg_url, REDIS_URL, "burst", AUTOASSIGN_BULK_LIMIT="25")
     await engine.jobs.start()
     with workers(1, env) as [victim]:
-        await engine.trigger(set(inboxes))
+        await request_runs(engine.jobs, set(inboxes))
         deadline = time.monotonic() + 30
         with psycopg.connect(pg_url, autocommit=True) as conn:
             while time.monotonic() < deadline:
@@ -114,7 +118,7 @@ async def test_a_worker_killed_mid_batch_leaves_nothing_half_done(settings, pg_u
     assert assigned_at_kill == recorded  # claims and their records commit together
     assert assigned_at_kill < 1600
     with workers(2, env):
-        await engine.trigger(set(inboxes))
+        await request_runs(engine.jobs, set(inboxes))
         try:
             wait_until_assigned(pg_url, 1600, timeout=60)
         except AssertionError:

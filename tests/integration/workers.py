@@ -17,8 +17,12 @@ from datetime import UTC, datetime
 import psycopg
 
 from autoassign.bootstrap import Engine
-from autoassign.core.model import Account, Agent, Inbox, Presence
+from autoassign.core.drafts import Membership
+from autoassign.core.model import Agent, Inbox, Presence
 from autoassign.core.policies import AssignmentPolicy
+from autoassign.services import accounts, policies
+from autoassign.services import agents as agent_service
+from autoassign.services import inboxes as inbox_service
 
 
 def worker_env(pg_url: str, redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
@@ -70,21 +74,24 @@ async def seed_inboxes(
 ) -> list[int]:
     """Inboxes with online agents and a policy; conversations inserted straight into SQL
     (no trigger fires for them)."""
-    now = engine.clock.now()
-    c = engine.catalog
-    account = await c.add_account(Account(0, "Burst"), now)
-    policy = await c.add_policy(
-        AssignmentPolicy(0, account.id, "Burst", fair_distribution_limit=10_000), now
+    deps = engine.deps
+    account = await accounts.create_account(deps, "Burst")
+    policy = await policies.create_policy(
+        deps, AssignmentPolicy(0, account.id, "Burst", fair_distribution_limit=10_000)
     )
     ids: list[int] = []
     for i in range(inboxes):
-        inbox = await c.add_inbox(Inbox(0, account.id, f"inbox {i}"), now)
+        inbox = await inbox_service.create_inbox(deps, Inbox(0, account.id, f"inbox {i}"))
         members = [
-            (await c.add_agent(Agent(0, account.id, f"a{i}.{j}", Presence.ONLINE), now)).id
+            (
+                await agent_service.create_agent(
+                    deps, Agent(0, account.id, f"a{i}.{j}", Presence.ONLINE)
+                )
+            ).id
             for j in range(agents)
         ]
-        await c.add_inbox_members(account.id, inbox.id, members)
-        await c.link_policy(account.id, inbox.id, policy.id)
+        await inbox_service.change_members(deps, account.id, inbox.id, members, Membership.ADD)
+        await inbox_service.link_policy(deps, account.id, inbox.id, policy.id)
         ids.append(inbox.id)
     with psycopg.connect(pg_url) as conn:
         for inbox_id in ids:

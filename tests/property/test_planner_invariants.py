@@ -8,11 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autoassign.core.model import Inbox, Presence, Team
-from autoassign.core.planner import InboxSnapshot, plan_batch
-from autoassign.core.policies import AssignmentOrder
+from autoassign.core.planner import InboxSnapshot, RunnableInbox, inbox_gate, plan_batch
+from autoassign.core.policies import AssignmentOrder, AssignmentPolicy, ExclusionRules
 from tests.factories import T0, make_agent_state, make_conversation, make_policy
 
 presences = st.sampled_from(list(Presence))
+
+
+def runnable(policy: AssignmentPolicy) -> RunnableInbox:
+    gate = inbox_gate(Inbox(1, 1, "x"), policy, ExclusionRules())
+    assert isinstance(gate, RunnableInbox)
+    return gate
 
 
 @st.composite
@@ -45,7 +51,7 @@ def snapshots(draw: st.DrawFn) -> InboxSnapshot:
         assignment_order=draw(st.sampled_from(list(AssignmentOrder))),
         fair_distribution_limit=draw(st.integers(1, 8)),
     )
-    return InboxSnapshot(Inbox(1, 1, "x"), policy, conversations, agents, teams)
+    return InboxSnapshot(runnable(policy), conversations, agents, teams)
 
 
 @settings(max_examples=300, deadline=None)
@@ -77,8 +83,7 @@ def test_every_assignment_respects_every_rule(snap: InboxSnapshot):
 
 
 def policy_limit_holds(snap: InboxSnapshot, given_out: Counter[int]) -> bool:
-    assert snap.policy is not None
-    limit = snap.policy.fair_distribution_limit
+    limit = snap.runnable.policy.fair_distribution_limit
     return all(
         a.window_count + given_out[a.agent_id] <= max(limit, a.window_count) for a in snap.agents
     ) and all(given_out[a.agent_id] == 0 for a in snap.agents if a.window_count >= limit)
@@ -91,8 +96,7 @@ def policy_limit_holds(snap: InboxSnapshot, given_out: Counter[int]) -> bool:
 def test_round_robin_counts_differ_by_at_most_one(n_agents: int, n_convs: int, seqs: list[int]):
     agents = [make_agent_state(i + 1, rotation_seq=seqs[i]) for i in range(n_agents)]
     snap = InboxSnapshot(
-        Inbox(1, 1, "x"),
-        make_policy(fair_distribution_limit=1000),
+        runnable(make_policy(fair_distribution_limit=1000)),
         [make_conversation(c) for c in range(1, n_convs + 1)],
         agents,
     )
@@ -106,8 +110,9 @@ def test_round_robin_counts_differ_by_at_most_one(n_agents: int, n_convs: int, s
 def test_balanced_levels_loads_to_within_one(loads: list[int], n_convs: int):
     agents = [make_agent_state(i + 1, open_load=load) for i, load in enumerate(loads)]
     snap = InboxSnapshot(
-        Inbox(1, 1, "x"),
-        make_policy(assignment_order=AssignmentOrder.BALANCED, fair_distribution_limit=1000),
+        runnable(
+            make_policy(assignment_order=AssignmentOrder.BALANCED, fair_distribution_limit=1000)
+        ),
         [make_conversation(c) for c in range(1, n_convs + 1)],
         agents,
     )

@@ -3,36 +3,36 @@ from __future__ import annotations
 from collections import Counter
 
 from autoassign.core.model import Inbox, Presence, Team
-from autoassign.core.planner import InboxSnapshot, plan_batch
-from autoassign.core.policies import AssignmentOrder, ExclusionRules
+from autoassign.core.planner import InboxSnapshot, RunnableInbox, inbox_gate, plan_batch
+from autoassign.core.policies import AssignmentOrder, AssignmentPolicy, ExclusionRules
 from autoassign.core.reasons import AgentReason, SkipReason
 from tests.factories import T0, make_agent_state, make_conversation, make_policy
 
 INBOX = Inbox(1, 1, "Support")
 
 
-def snapshot(agents, conversations, **over) -> InboxSnapshot:
-    values = {
-        "inbox": INBOX,
-        "policy": make_policy(),
-        "candidates": conversations,
-        "agents": agents,
-    }
-    values.update(over)
-    return InboxSnapshot(**values)
+def runnable(
+    policy: AssignmentPolicy | None = None,
+    capacity_exclusions: ExclusionRules = ExclusionRules(),
+) -> RunnableInbox:
+    """A snapshot starts from an inbox through the gate, as in the services."""
+    gate = inbox_gate(INBOX, policy or make_policy(), capacity_exclusions)
+    assert isinstance(gate, RunnableInbox)
+    return gate
+
+
+def snapshot(agents, conversations, *, teams=None, **gate) -> InboxSnapshot:
+    return InboxSnapshot(runnable(**gate), conversations, agents, teams or {})
 
 
 def test_disabled_inbox_or_policy_assigns_nothing():
-    convs = [make_conversation(1)]
-    agents = [make_agent_state(1)]
-    assert plan_batch(snapshot(agents, convs, inbox=Inbox(1, 1, "x", False)), T0).skipped is (
-        SkipReason.INBOX_DISABLED
-    )
-    assert plan_batch(snapshot(agents, convs, policy=None), T0).skipped is SkipReason.NO_POLICY
+    """The gate is the only way to a snapshot, so a closed inbox never reaches the planner."""
+    rules = ExclusionRules()
+    assert inbox_gate(Inbox(1, 1, "x", False), make_policy(), rules) is (SkipReason.INBOX_DISABLED)
+    assert inbox_gate(INBOX, None, rules) is SkipReason.NO_POLICY
     disabled = make_policy(enabled=False)
-    plan = plan_batch(snapshot(agents, convs, policy=disabled), T0)
-    assert plan.skipped is SkipReason.POLICY_DISABLED
-    assert plan.assignments == ()
+    assert inbox_gate(INBOX, disabled, rules) is SkipReason.POLICY_DISABLED
+    assert not isinstance(inbox_gate(INBOX, disabled, rules), RunnableInbox)  # nothing to plan
 
 
 def test_round_robin_rotates_through_online_agents():

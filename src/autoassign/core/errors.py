@@ -11,9 +11,13 @@ AutoassignError
 │   ├── InboxNotFound
 │   ├── TeamNotFound
 │   ├── ConversationNotFound
-│   └── PolicyNotFound
+│   ├── PolicyNotFound           an assignment policy
+│   ├── InboxPolicyNotFound      an inbox without a linked assignment policy
+│   ├── CapacityPolicyNotFound
+│   ├── InboxLimitNotFound       a per-inbox limit of a capacity policy
+│   └── WebhookNotFound
 ├── NotAuthenticated             no valid API token
-├── Conflict                     a uniqueness rule would be broken
+├── Conflict                     a uniqueness or reference rule would be broken
 └── BackendUnavailable           infrastructure is down; the operation changed nothing
     ├── StoreUnavailable         the SQL database
     └── StateStoreUnavailable    the state store (Redis)
@@ -81,7 +85,25 @@ class ConversationNotFound(NotFound):
 
 
 class PolicyNotFound(NotFound):
-    kind = "policy"
+    kind = "assignment policy"
+
+
+class InboxPolicyNotFound(NotFound):
+    """The inbox has no assignment policy linked."""
+
+    kind = "assignment policy of inbox"
+
+
+class CapacityPolicyNotFound(NotFound):
+    kind = "capacity policy"
+
+
+class InboxLimitNotFound(NotFound):
+    kind = "inbox limit"
+
+
+class WebhookNotFound(NotFound):
+    kind = "webhook"
 
 
 class NotAuthenticated(AutoassignError):

@@ -68,6 +68,7 @@ class Agent:
     auto_offline: bool = False
     #: the agent capacity policy that governs this agent, if any
     capacity_policy_id: int | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

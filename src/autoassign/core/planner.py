@@ -3,6 +3,11 @@
 The planner is the whole decision; the service around it only loads a snapshot, writes
 the claims and records the result. Loads, window counts and rotation are updated in
 memory as decisions are made, so one batch never overshoots a limit by itself.
+
+The steps, in the order a batch meets them: ``inbox_gate`` (does the inbox run at all,
+and under which exclusion rules; the services call it before loading anything),
+``_presence_filter`` (who is online), then one decision per conversation in
+``plan_batch``: ``_Batch.take`` an agent, or skip it with ``_skip_reasons``.
 """
 
 from __future__ import annotations
@@ -16,23 +21,49 @@ from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, ExclusionRules, combine_exclusions
 from autoassign.core.reasons import AgentReason, SkipReason
-from autoassign.core.selectors import selector_for
+from autoassign.core.selectors import Selector, selector_for
+
+
+@dataclass(frozen=True, slots=True)
+class RunnableInbox:
+    """An inbox that passed ``inbox_gate``: its enabled policy and the rules in force.
+
+    Build it through ``inbox_gate`` only; everything downstream (the candidate query,
+    the snapshot, the planner) takes one and so never checks the gate again.
+    """
+
+    inbox: Inbox
+    policy: AssignmentPolicy
+    #: the policy's age limit merged with the capacity policies' label and age rules
+    rules: ExclusionRules
+
+
+def inbox_gate(
+    inbox: Inbox, policy: AssignmentPolicy | None, capacity_exclusions: ExclusionRules
+) -> RunnableInbox | SkipReason:
+    """Whether the inbox runs at all (auto-assignment on, an enabled policy linked), and if
+    so under which exclusion rules. The one prelude of every batch and explanation."""
+    if not inbox.enable_auto_assignment:
+        return SkipReason.INBOX_DISABLED
+    if policy is None:
+        return SkipReason.NO_POLICY
+    if not policy.enabled:
+        return SkipReason.POLICY_DISABLED
+    age = ExclusionRules(frozenset(), policy.exclude_older_than_hours)
+    return RunnableInbox(inbox, policy, combine_exclusions([capacity_exclusions, age]))
 
 
 @dataclass(frozen=True, slots=True)
 class InboxSnapshot:
     """Everything the planner needs, loaded in a constant number of round trips."""
 
-    inbox: Inbox
-    policy: AssignmentPolicy | None
+    runnable: RunnableInbox
     #: open, unassigned candidates in policy order
     candidates: Sequence[Conversation]
     #: every member of the inbox
     agents: Sequence[AgentState]
     #: teams referenced by the candidates
     teams: Mapping[int, Team] = field(default_factory=dict)
-    #: merged exclusion rules of the capacity policies that limit this inbox
-    capacity_exclusions: ExclusionRules = field(default_factory=ExclusionRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +89,6 @@ class Skip:
 @dataclass(frozen=True, slots=True)
 class AssignmentPlan:
     inbox_id: int
-    #: set when the whole inbox was skipped (disabled, no policy, …)
-    skipped: SkipReason | None = None
     assignments: tuple[PlannedAssignment, ...] = ()
     skips: tuple[Skip, ...] = ()
     #: members filtered out before any conversation (offline, busy, expired presence)
@@ -71,101 +100,170 @@ class AssignmentPlan:
     exhausted: bool = False
 
 
-def inbox_gate(inbox: Inbox, policy: AssignmentPolicy | None) -> SkipReason | None:
-    """Whether the inbox runs at all: auto-assignment on and an enabled policy linked."""
-    if not inbox.enable_auto_assignment:
-        return SkipReason.INBOX_DISABLED
-    if policy is None:
-        return SkipReason.NO_POLICY
-    if not policy.enabled:
-        return SkipReason.POLICY_DISABLED
-    return None
-
-
-def effective_exclusions(
-    policy: AssignmentPolicy | None, capacity_exclusions: ExclusionRules
-) -> ExclusionRules:
-    """The policy's age limit merged with the capacity policies' label and age rules."""
-    age = policy.exclude_older_than_hours if policy is not None else None
-    return combine_exclusions([capacity_exclusions, ExclusionRules(frozenset(), age)])
-
-
 def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
-    """Decide the batch. Never assigns to an ineligible agent or past a limit."""
-    inbox_id = snapshot.inbox.id
-    gate = inbox_gate(snapshot.inbox, snapshot.policy)
-    if gate is not None or snapshot.policy is None:
-        return AssignmentPlan(inbox_id, skipped=gate or SkipReason.NO_POLICY)
-    policy = snapshot.policy
-    rules = effective_exclusions(policy, snapshot.capacity_exclusions)
-    selector = selector_for(policy.assignment_order)
-    agents = [replace(a) for a in snapshot.agents]  # private, mutable copies
-    filters: dict[int, AgentReason] = {}
+    """Decide the batch. Never assigns to an ineligible agent or past a limit.
+
+    Each conversation meets the rules in a fixed order, and the first it fails is its
+    skip reason: its own exclusions and team (``eligibility``), then someone online,
+    then someone online under every limit; otherwise the selector picks among those.
+    """
+    runnable = snapshot.runnable
+    batch = _Batch.start(runnable.policy, snapshot.agents)
+    teams = dict(snapshot.teams)
+    for conversation in snapshot.candidates:
+        skip = eligibility.conversation_exclusion(
+            conversation, runnable.rules, now
+        ) or eligibility.team_rule(conversation, teams)
+        if skip is not None:
+            batch.skips.append(Skip(conversation.id, skip))
+        elif not batch.online:
+            batch.skips.append(
+                Skip(conversation.id, SkipReason.NO_AGENT_ONLINE, dict(batch.filters))
+            )
+        else:
+            team = teams.get(conversation.team_id) if conversation.team_id is not None else None
+            eligible = batch.eligible(team)
+            if eligible:
+                batch.take(batch.selector.choose(eligible), conversation, len(eligible))
+            else:
+                reasons = batch.skip_reasons(team)
+                batch.skips.append(Skip(conversation.id, SkipReason.NO_ELIGIBLE_AGENT, reasons))
+    return batch.plan(runnable.inbox.id)
+
+
+def _presence_filter(
+    agents: Sequence[AgentState],
+) -> tuple[list[AgentState], dict[int, AgentReason]]:
+    """The online members, in member order, and why each other member is out.
+
+    Presence cannot change within a batch, so it is judged once per member rather than
+    once per conversation; the reasons head every skip's per-agent reasons.
+    """
     online: list[AgentState] = []
+    filters: dict[int, AgentReason] = {}
     for agent in agents:
         reason = eligibility.presence_rule(agent)
         if reason is None:
             online.append(agent)
         else:
             filters[agent.agent_id] = reason
-    next_seq = max((a.rotation_seq for a in agents), default=0) + 1
-    limit = policy.fair_distribution_limit
-    # Online agents under both limits, in member order. An agent leaves the pool when a
-    # decision takes it to a limit, so a conversation without a team costs one selector
-    # call rather than a rule check per agent; the per-agent reasons are worked out only
-    # for conversations that end up skipped.
-    pool = [a for a in online if eligibility.agent_rejection(a, None, limit) is None]
-    teams = dict(snapshot.teams)
-    assignments: list[PlannedAssignment] = []
-    skips: list[Skip] = []
-    rotation: dict[int, int] = {}
-    rejections: dict[int | None, dict[int, AgentReason]] = {}
-    for conversation in snapshot.candidates:
-        skip = eligibility.conversation_exclusion(
-            conversation, rules, now
-        ) or eligibility.team_rule(conversation, teams)
-        if skip is not None:
-            skips.append(Skip(conversation.id, skip))
-            continue
-        if not online:
-            skips.append(Skip(conversation.id, SkipReason.NO_AGENT_ONLINE, dict(filters)))
-            continue
-        team = teams.get(conversation.team_id) if conversation.team_id is not None else None
-        eligible = pool if team is None else [a for a in pool if a.agent_id in team.member_ids]
-        if not eligible:
-            key = None if team is None else team.id
-            if key not in rejections:  # the same for every skip until the next assignment
-                rejections[key] = filters | {
-                    a.agent_id: why
-                    for a in online
-                    if (why := eligibility.agent_rejection(a, team, limit)) is not None
-                }
-            skips.append(Skip(conversation.id, SkipReason.NO_ELIGIBLE_AGENT, rejections[key]))
-            continue
-        rejections.clear()
-        chosen = selector.choose(eligible)
-        considered = len(eligible)
+    return online, filters
+
+
+def _skip_reasons(
+    online: Sequence[AgentState],
+    team: Team | None,
+    limit: int,
+    filters: Mapping[int, AgentReason],
+) -> dict[int, AgentReason]:
+    """Why each member was passed over for a conversation of ``team`` that nobody took.
+
+    Worked out only for conversations that end up skipped: assignments go through the
+    pool and never pay for a rule check per agent.
+    """
+    reasons = dict(filters)
+    for agent in online:
+        why = eligibility.agent_rejection(agent, team, limit)
+        if why is not None:
+            reasons[agent.agent_id] = why
+    return reasons
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The planner's running state: who can still take work, and what was decided.
+
+    Two caches keep batches of hundreds of conversations cheap (``docs/benchmarks.md``
+    was measured with them): the ``pool`` of agents under every limit, so a conversation
+    without a team costs one selector call rather than a rule check per agent; and the
+    per-team ``rejections`` of the last skips, valid until the next assignment changes
+    a load.
+    """
+
+    selector: Selector
+    #: the policy's fair-distribution limit
+    limit: int
+    #: how many members the inbox has, for the recorded reason
+    members: int
+    online: list[AgentState]
+    filters: dict[int, AgentReason]
+    #: online members under both limits, in member order; a member leaves it when an
+    #: assignment takes them to a limit, and never comes back within the batch
+    pool: list[AgentState]
+    #: the rotation number the next assignment gets (larger = more recent)
+    next_seq: int
+    assignments: list[PlannedAssignment] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    rotation: dict[int, int] = field(default_factory=dict)
+    #: team id (None: no team) → reasons of a skip, valid until the next assignment
+    rejections: dict[int | None, dict[int, AgentReason]] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, policy: AssignmentPolicy, agents: Sequence[AgentState]) -> _Batch:
+        """Copy the members (the plan mutates loads, the snapshot stays as loaded) and
+        sort them once into online and filtered out."""
+        members = [replace(a) for a in agents]
+        online, filters = _presence_filter(members)
+        limit = policy.fair_distribution_limit
+        return cls(
+            selector=selector_for(policy.assignment_order),
+            limit=limit,
+            members=len(members),
+            online=online,
+            filters=filters,
+            pool=[a for a in online if eligibility.agent_rejection(a, None, limit) is None],
+            next_seq=max((a.rotation_seq for a in members), default=0) + 1,
+        )
+
+    def eligible(self, team: Team | None) -> list[AgentState]:
+        """Who may take a conversation of ``team`` now: the pool, or its team members."""
+        if team is None:
+            return self.pool
+        return [a for a in self.pool if a.agent_id in team.member_ids]
+
+    def skip_reasons(self, team: Team | None) -> dict[int, AgentReason]:
+        """``_skip_reasons`` for ``team``, computed once per team between assignments:
+        nothing a skip does changes them."""
+        key = None if team is None else team.id
+        reasons = self.rejections.get(key)
+        if reasons is None:
+            reasons = self.rejections[key] = _skip_reasons(
+                self.online, team, self.limit, self.filters
+            )
+        return reasons
+
+    def take(self, chosen: AgentState, conversation: Conversation, considered: int) -> None:
+        """Give ``conversation`` to ``chosen`` and count it at once.
+
+        The next decision sees the new load, window count and rotation, which is what
+        keeps one batch from overshooting a limit; an agent who reached a limit leaves
+        the pool; and the cached skip reasons are dropped, as a load has changed.
+        """
+        self.rejections.clear()
         chosen.open_load += 1
         chosen.window_count += 1
-        chosen.rotation_seq = next_seq
-        rotation[chosen.agent_id] = next_seq
-        next_seq += 1
-        if eligibility.agent_rejection(chosen, None, limit) is not None:
-            pool.remove(chosen)
-        assignments.append(
+        chosen.rotation_seq = self.next_seq
+        self.rotation[chosen.agent_id] = self.next_seq
+        self.next_seq += 1
+        if eligibility.agent_rejection(chosen, None, self.limit) is not None:
+            self.pool.remove(chosen)
+        name = self.selector.name
+        self.assignments.append(
             PlannedAssignment(
                 conversation_id=conversation.id,
                 agent_id=chosen.agent_id,
                 team_id=conversation.team_id,
-                selector=selector.name,
-                reason=f"{selector.name} among {considered} eligible of {len(agents)} members",
+                selector=name,
+                reason=f"{name} among {considered} eligible of {self.members} members",
             )
         )
-    return AssignmentPlan(
-        inbox_id,
-        assignments=tuple(assignments),
-        skips=tuple(skips),
-        agent_filters=filters,
-        rotation=rotation,
-        exhausted=not pool,
-    )
+
+    def plan(self, inbox_id: int) -> AssignmentPlan:
+        return AssignmentPlan(
+            inbox_id,
+            assignments=tuple(self.assignments),
+            skips=tuple(self.skips),
+            agent_filters=self.filters,
+            rotation=self.rotation,
+            exhausted=not self.pool,
+        )

@@ -132,5 +132,8 @@ class CapacityPolicy:
 def validate_conversation_limit(value: object) -> int:
     """A per-inbox capacity limit: a positive integer."""
     _positive(value, "conversation_limit")
-    assert isinstance(value, int)
+    if not isinstance(value, int):  # _positive has raised already; this narrows the type
+        raise errors.InvalidPolicy(
+            "conversation_limit must be an integer", field="conversation_limit"
+        )
     return value

@@ -32,16 +32,61 @@ class SkipReason(enum.StrEnum):
     LOST_RACE = "lost_race"
 
 
+class OutcomeKind(enum.StrEnum):
+    """What became of one conversation: the ``result`` of a batch outcome or an explanation.
+
+    Either it was assigned, or (in a dry run) it would be, or it was left for a
+    ``SkipReason``. The skip members repeat ``SkipReason`` name for name and take its
+    values, so an API client sees the same strings whichever enum produced them; an
+    enum cannot extend another, hence the repetition, and ``_OF_SKIP`` below fails at
+    import if a ``SkipReason`` has no twin here.
+    """
+
+    #: assigned (by this batch, or already, for an explanation)
+    ASSIGNED = "assigned"
+    #: nothing blocks it: the next run of its inbox assigns it (explanations only)
+    WOULD_ASSIGN = "would_be_assigned"
+    INBOX_DISABLED = SkipReason.INBOX_DISABLED.value
+    NO_POLICY = SkipReason.NO_POLICY.value
+    POLICY_DISABLED = SkipReason.POLICY_DISABLED.value
+    NOT_ASSIGNABLE = SkipReason.NOT_ASSIGNABLE.value
+    EXCLUDED_LABEL = SkipReason.EXCLUDED_LABEL.value
+    TOO_OLD = SkipReason.TOO_OLD.value
+    TEAM_NOT_FOUND = SkipReason.TEAM_NOT_FOUND.value
+    TEAM_AUTO_ASSIGN_DISABLED = SkipReason.TEAM_AUTO_ASSIGN_DISABLED.value
+    NO_AGENT_ONLINE = SkipReason.NO_AGENT_ONLINE.value
+    NO_ELIGIBLE_AGENT = SkipReason.NO_ELIGIBLE_AGENT.value
+    LOST_RACE = SkipReason.LOST_RACE.value
+
+    @classmethod
+    def skipped(cls, reason: SkipReason) -> OutcomeKind:
+        """The outcome of a conversation left unassigned for ``reason``."""
+        return _OF_SKIP[reason]
+
+    @property
+    def skip_reason(self) -> SkipReason | None:
+        """The reason this outcome stands for; None when it is (or would be) assigned."""
+        return _SKIP_OF.get(self)
+
+
+_OF_SKIP = {reason: OutcomeKind(reason.value) for reason in SkipReason}
+_SKIP_OF = {kind: reason for reason, kind in _OF_SKIP.items()}
+
+
 class AgentReason(enum.StrEnum):
-    """Why one agent could not take one conversation."""
+    """Why one agent could not take one conversation.
+
+    The planner sees members of the inbox only, so there is no "not a member" reason;
+    and a team that refuses auto-assignment skips the whole conversation
+    (``SkipReason.TEAM_AUTO_ASSIGN_DISABLED``) before any agent is judged. Presence is
+    judged first, then team, rate and capacity (``eligibility.agent_rejection``).
+    """
 
     OFFLINE = "offline"
     BUSY = "busy"
     #: auto-offline agent whose heartbeat has expired
     PRESENCE_EXPIRED = "presence_expired"
-    NOT_INBOX_MEMBER = "not_inbox_member"
     NOT_TEAM_MEMBER = "not_team_member"
-    TEAM_AUTO_ASSIGN_DISABLED = "team_auto_assign_disabled"
     #: reached the fair-distribution limit in the current window
     RATE_LIMITED = "rate_limited"
     #: holds as many open conversations in this inbox as the capacity policy allows

@@ -16,8 +16,10 @@ from rich.table import Table
 from autoassign import bootstrap
 from autoassign.config import Settings
 from autoassign.core import errors
+from autoassign.core.reasons import OutcomeKind
 from autoassign.entrypoints import demo as demo_module
-from autoassign.services.assign import ASSIGNED, validate_limit
+from autoassign.services import runs
+from autoassign.services.assign import validate_limit
 
 app = typer.Typer(help="Assign support conversations to agents.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -62,7 +64,7 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
     settings = _settings()
     _upgrade(settings)
-    console.print(f"database at [bold]{_redact(settings.database_url)}[/] is up to date")
+    console.print(f"database at [bold]{settings.redacted_database_url}[/] is up to date")
 
 
 @app.command()
@@ -81,7 +83,7 @@ def assign(
     async def work() -> None:
         engine = bootstrap.build(settings)
         try:
-            result = await engine.assign_inbox(inbox_id, limit)
+            result = await runs.run_batch(engine.deps, inbox_id, limit)
         finally:
             await engine.aclose()
         if result.skipped is not None:
@@ -179,7 +181,7 @@ def _render_demo(data: demo_module.DemoData, outcome: demo_module.DemoRun) -> No
     got: Counter[tuple[int, int]] = Counter()
     for result in outcome.results:
         for o in result.outcomes:
-            if o.result == ASSIGNED and o.agent_id is not None:
+            if o.result is OutcomeKind.ASSIGNED and o.agent_id is not None:
                 got[(o.agent_id, result.inbox_id)] += 1
     table = Table(title=f"Who got what — account {data.account.id} ({data.account.name})")
     table.add_column("agent")
@@ -206,12 +208,6 @@ def _render_demo(data: demo_module.DemoData, outcome: demo_module.DemoRun) -> No
         f"{batches} batches, {outcome.seconds * 1000:.0f} ms "
         f"({outcome.seconds * 1000 / max(batches, 1):.1f} ms per batch)"
     )
-
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from autoassign.bootstrap import Engine, build
 from autoassign.config import Settings
-from autoassign.core.model import Account, Agent, Conversation, Inbox, Presence, Status, Team
+from autoassign.core.drafts import Membership
+from autoassign.core.model import Agent, Conversation, Inbox, Presence, Status, Team
 from autoassign.core.policies import (
     AssignmentOrder,
     AssignmentPolicy,
@@ -18,6 +19,9 @@ from autoassign.core.policies import (
     ConversationPriority,
     ExclusionRules,
 )
+from autoassign.core.views import AgentView, InboxView, TeamView
+from autoassign.services import accounts, agents, capacity, inboxes, policies, runs, teams
+from autoassign.services import conversations as conversations_service
 from autoassign.services.assign import BatchResult
 
 AGENT_NAMES = [
@@ -40,10 +44,10 @@ LABELS = ["billing", "bug", "feature", "vip", "spam"]
 
 @dataclass
 class DemoData:
-    account: Account
-    agents: list[Agent]
-    inboxes: list[Inbox]
-    teams: list[Team]
+    account: accounts.NewAccount
+    agents: list[AgentView]
+    inboxes: list[InboxView]
+    teams: list[TeamView]
     conversations: int
 
 
@@ -63,37 +67,36 @@ class DemoRun:
             last[result.inbox_id] = result
         counts: Counter[tuple[int, str]] = Counter()
         for inbox_id, result in last.items():
-            if result.skipped is not None:
-                counts[(inbox_id, result.skipped.value)] += 1
-            for outcome in result.outcomes:
-                if outcome.agent_id is None:
-                    counts[(inbox_id, outcome.result)] += 1
+            for reason in result.skip_reasons:
+                counts[(inbox_id, reason.value)] += 1
         return counts
 
 
 async def seed(engine: Engine, *, conversations: int = 300, seed_value: int = 7) -> DemoData:
+    """Through the same services the API uses, so the demo exercises the real write paths."""
     rng = random.Random(seed_value)
-    now = engine.clock.now()
-    catalog = engine.catalog
-    account = await catalog.add_account(Account(0, "Demo Co"), now)
-    agents = [
-        await catalog.add_agent(Agent(0, account.id, name, availability=presence), now)
+    deps = engine.deps
+    now = deps.clock.now()
+    account = await accounts.create_account(deps, "Demo Co")
+    made = [
+        await agents.create_agent(deps, Agent(0, account.id, name, availability=presence))
         for name, presence in zip(AGENT_NAMES, PRESENCE, strict=True)
     ]
-    ids = [a.id for a in agents]
+    ids = [a.id for a in made]
     specs = [
         ("Website chat", True, AssignmentOrder.ROUND_ROBIN, ConversationPriority.EARLIEST_CREATED),
         ("Email", True, AssignmentOrder.BALANCED, ConversationPriority.LONGEST_WAITING),
         ("Billing", True, AssignmentOrder.ROUND_ROBIN, ConversationPriority.EARLIEST_CREATED),
         ("Social", False, AssignmentOrder.ROUND_ROBIN, ConversationPriority.EARLIEST_CREATED),
     ]
-    inboxes: list[Inbox] = []
+    made_inboxes: list[InboxView] = []
     for name, enabled, order, priority in specs:
-        inbox = await catalog.add_inbox(Inbox(0, account.id, name, enabled), now)
-        inboxes.append(inbox)
+        inbox = await inboxes.create_inbox(deps, Inbox(0, account.id, name, enabled))
+        made_inboxes.append(inbox)
         members = ids if name != "Billing" else ids[4:10]
-        await catalog.add_inbox_members(account.id, inbox.id, members)
-        policy = await catalog.add_policy(
+        await inboxes.change_members(deps, account.id, inbox.id, members, Membership.ADD)
+        policy = await policies.create_policy(
+            deps,
             AssignmentPolicy(
                 0,
                 account.id,
@@ -103,11 +106,11 @@ async def seed(engine: Engine, *, conversations: int = 300, seed_value: int = 7)
                 fair_distribution_limit=12,
                 fair_distribution_window=3600,
             ),
-            now,
         )
-        await catalog.link_policy(account.id, inbox.id, policy.id)
-    website, email, billing, _social = inboxes
-    capacity = await catalog.add_capacity_policy(
+        await inboxes.link_policy(deps, account.id, inbox.id, policy.id)
+    website, email, billing, _social = made_inboxes
+    limits = await capacity.create_policy(
+        deps,
         CapacityPolicy(
             0,
             account.id,
@@ -115,27 +118,28 @@ async def seed(engine: Engine, *, conversations: int = 300, seed_value: int = 7)
             exclusion_rules=ExclusionRules(frozenset({"spam"})),
             inbox_limits={website.id: 6, email.id: 5, billing.id: 4},
         ),
-        now,
     )
     for agent_id in ids[:10]:
-        await catalog.set_agent_capacity_policy(account.id, agent_id, capacity.id)
-    teams = [
-        await catalog.add_team(
-            Team(0, account.id, "Billing specialists", True, frozenset(ids[6:9])), now
+        await capacity.add_user(deps, account.id, limits.id, agent_id)
+    made_teams = [
+        await teams.create_team(
+            deps, Team(0, account.id, "Billing specialists", True, frozenset(ids[6:9]))
         ),
-        await catalog.add_team(Team(0, account.id, "Escalations", False, frozenset(ids[:2])), now),
+        await teams.create_team(
+            deps, Team(0, account.id, "Escalations", False, frozenset(ids[:2]))
+        ),
     ]
     drafts: list[Conversation] = []
     for _ in range(conversations):
-        inbox = rng.choices(inboxes, weights=[5, 4, 2, 1])[0]
+        inbox = rng.choices(made_inboxes, weights=[5, 4, 2, 1])[0]
         created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 3))
         stale = rng.random() < 0.05
         activity = now - timedelta(days=9) if stale else created + (now - created) * rng.random()
         team_id = None
         if inbox is billing:
-            team_id = teams[0].id
+            team_id = made_teams[0].id
         elif rng.random() < 0.05:
-            team_id = teams[1].id
+            team_id = made_teams[1].id
         drafts.append(
             Conversation(
                 id=0,
@@ -148,8 +152,8 @@ async def seed(engine: Engine, *, conversations: int = 300, seed_value: int = 7)
                 team_id=team_id,
             )
         )
-    await catalog.add_conversations(account.id, drafts, now)
-    return DemoData(account, agents, inboxes, teams, conversations)
+    await conversations_service.create_conversations(deps, account.id, drafts)
+    return DemoData(account, made, made_inboxes, made_teams, conversations)
 
 
 async def run(engine: Engine, data: DemoData) -> DemoRun:
@@ -158,7 +162,7 @@ async def run(engine: Engine, data: DemoData) -> DemoRun:
     started = time.perf_counter()
     for inbox in data.inboxes:
         while True:
-            result = await engine.assign_inbox(inbox.id)
+            result = await runs.run_batch(engine.deps, inbox.id)
             demo.results.append(result)
             if result.skipped is not None or result.assigned == 0:
                 break
@@ -175,12 +179,12 @@ async def ensure_demo_account(settings: Settings) -> tuple[int, str]:
     account and a fresh API token for it (tokens are stored hashed, so a new one each time)."""
     engine = build(settings)
     try:
-        account_id = await engine.accounts.first_account_id()
+        account_id = await accounts.first_account_id(engine.deps)
         if account_id is None:
             data = await seed(engine, conversations=SERVED_DEMO_CONVERSATIONS)
             await run(engine, data)
             account_id = data.account.id
-        token = await engine.accounts.issue_token(account_id, "demo", engine.clock.now())
+        token = await accounts.issue_token(engine.deps, account_id, "demo")
     finally:
         await engine.aclose()
     return account_id, token

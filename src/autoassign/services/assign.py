@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from autoassign.core import errors
 from autoassign.core.eligibility import AgentState
@@ -21,7 +21,7 @@ from autoassign.core.model import Conversation, Presence
 from autoassign.core.planner import (
     AssignmentPlan,
     InboxSnapshot,
-    effective_exclusions,
+    RunnableInbox,
     inbox_gate,
     plan_batch,
 )
@@ -31,16 +31,14 @@ from autoassign.core.ports import (
     Clock,
     EventSink,
     InboxBatch,
-    InboxSettings,
     Member,
-    StateStore,
+    WindowAndPresenceStore,
     WindowEntry,
 )
-from autoassign.core.reasons import AgentReason, SkipReason
+from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
+from autoassign.core.windows import window_start
 
 logger = logging.getLogger(__name__)
-
-ASSIGNED = "assigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +48,8 @@ class Outcome:
     conversation_id: int
     #: the new assignee, or None
     agent_id: int | None
-    #: "assigned", or a SkipReason value
-    result: str
+    #: ASSIGNED, or the skip reason (LOST_RACE when the claim found the row changed)
+    result: OutcomeKind
     detail: str = ""
     #: for skips: why each member was passed over
     agents: Mapping[int, AgentReason] = field(default_factory=dict)
@@ -71,7 +69,7 @@ class BatchResult:
 
     @property
     def assigned(self) -> int:
-        return sum(1 for o in self.outcomes if o.result == ASSIGNED)
+        return sum(1 for o in self.outcomes if o.result is OutcomeKind.ASSIGNED)
 
     @property
     def unassigned(self) -> int:
@@ -80,6 +78,15 @@ class BatchResult:
     @property
     def considered(self) -> int:
         return len(self.outcomes)
+
+    @property
+    def skip_reasons(self) -> list[SkipReason]:
+        """One reason per conversation left unassigned, or the inbox's one when the whole
+        run was skipped: what the skip metrics count."""
+        reasons = [r for o in self.outcomes if (r := o.result.skip_reason) is not None]
+        if self.skipped is not None:
+            reasons.append(self.skipped)
+        return reasons
 
 
 def validate_limit(limit: object) -> int:
@@ -94,7 +101,7 @@ async def assign_inbox(
     inbox_id: int,
     *,
     store: AssignmentStore,
-    state: StateStore,
+    state: WindowAndPresenceStore,
     clock: Clock,
     sink: EventSink,
     limit: int = 100,
@@ -108,15 +115,16 @@ async def assign_inbox(
     try:
         async with store.inbox_batch(inbox_id) as batch:
             settings = await batch.settings()
-            gate = inbox_gate(settings.inbox, settings.policy)
-            if gate is not None or settings.policy is None:
-                return BatchResult(inbox_id, skipped=gate or SkipReason.NO_POLICY)
-            policy = settings.policy
-            rules = effective_exclusions(policy, settings.capacity_exclusions)
-            candidates = await batch.candidates(rules, policy.conversation_priority, limit, now)
+            runnable = inbox_gate(settings.inbox, settings.policy, settings.capacity_exclusions)
+            if isinstance(runnable, SkipReason):
+                return BatchResult(inbox_id, skipped=runnable)
+            policy = runnable.policy
+            candidates = await batch.candidates(
+                runnable.rules, policy.conversation_priority, limit, now
+            )
             if not candidates:
                 return BatchResult(inbox_id, duration_ms=_ms_since(started))
-            snapshot = await load_snapshot(batch, state, settings, candidates, now)
+            snapshot = await load_snapshot(batch, state, runnable, candidates, now)
             plan = plan_batch(snapshot, now)
             reserved = [WindowEntry(p.agent_id, p.conversation_id) for p in plan.assignments]
             await state.record(
@@ -133,33 +141,30 @@ async def assign_inbox(
         with contextlib.suppress(errors.StateStoreUnavailable):
             await state.forget(inbox_id, lost)  # over-counting until expiry is safe
     result = _result(plan, claimed, _ms_since(started))
-    await _publish(sink, settings.inbox.account_id, policy, result, plan, now)
+    await _publish(sink, runnable.inbox.account_id, policy, result, now)
     return result
 
 
 async def load_snapshot(
     batch: InboxBatch,
-    state: StateStore,
-    settings: InboxSettings,
+    state: WindowAndPresenceStore,
+    runnable: RunnableInbox,
     candidates: Sequence[Conversation],
     now: datetime,
 ) -> InboxSnapshot:
     """Everything the planner needs about the inbox's members and the candidates' teams."""
-    assert settings.policy is not None
     members = await batch.members()
     return InboxSnapshot(
-        inbox=settings.inbox,
-        policy=settings.policy,
+        runnable=runnable,
         candidates=candidates,
-        agents=await _agent_states(batch, state, settings.inbox.id, members, settings.policy, now),
+        agents=await _agent_states(batch, state, runnable.inbox.id, members, runnable.policy, now),
         teams=await batch.teams({c.team_id for c in candidates if c.team_id is not None}),
-        capacity_exclusions=settings.capacity_exclusions,
     )
 
 
 async def _agent_states(
     batch: InboxBatch,
-    state: StateStore,
+    state: WindowAndPresenceStore,
     inbox_id: int,
     members: Sequence[Member],
     policy: AssignmentPolicy,
@@ -173,7 +178,7 @@ async def _agent_states(
     ids = [m.agent.agent_id for m in members]
     loaded = await state.load_inbox(inbox_id, ids, window, now)
     if not loaded.hydrated:
-        history = await batch.history(now - timedelta(seconds=window))
+        history = await batch.history(window_start(now, window))
         await state.hydrate(inbox_id, ids, history, window, now)
         loaded = await state.load_inbox(inbox_id, ids, window, now)
     heartbeat_ids = [
@@ -194,23 +199,30 @@ async def _agent_states(
 
 
 def _result(plan: AssignmentPlan, claimed: set[int], duration_ms: float) -> BatchResult:
+    """The plan as it turned out: a planned assignment whose claim was lost is a skip."""
     outcomes: list[Outcome] = []
     for planned in plan.assignments:
         if planned.conversation_id in claimed:
             outcomes.append(
-                Outcome(planned.conversation_id, planned.agent_id, ASSIGNED, planned.reason)
+                Outcome(
+                    planned.conversation_id,
+                    planned.agent_id,
+                    OutcomeKind.ASSIGNED,
+                    planned.reason,
+                )
             )
         else:
             outcomes.append(
                 Outcome(
                     planned.conversation_id,
                     None,
-                    SkipReason.LOST_RACE.value,
+                    OutcomeKind.LOST_RACE,
                     "changed by another writer before the claim",
                 )
             )
     outcomes.extend(
-        Outcome(s.conversation_id, None, s.reason.value, "", dict(s.agents)) for s in plan.skips
+        Outcome(s.conversation_id, None, OutcomeKind.skipped(s.reason), "", dict(s.agents))
+        for s in plan.skips
     )
     outcomes.sort(key=lambda o: o.conversation_id)
     return BatchResult(
@@ -227,9 +239,9 @@ async def _publish(
     account_id: int,
     policy: AssignmentPolicy,
     result: BatchResult,
-    plan: AssignmentPlan,
     now: datetime,
 ) -> None:
+    """One event per assignment made; a sink failure is logged, never raised."""
     events = [
         ConversationAssigned(
             account_id=account_id,
@@ -241,7 +253,7 @@ async def _publish(
             reason=o.detail,
         )
         for o in result.outcomes
-        if o.result == ASSIGNED and o.agent_id is not None
+        if o.result is OutcomeKind.ASSIGNED and o.agent_id is not None
     ]
     if not events:
         return

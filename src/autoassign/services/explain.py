@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 
 from autoassign.core.eligibility import conversation_exclusion
 from autoassign.core.model import Conversation
-from autoassign.core.planner import effective_exclusions, inbox_gate, plan_batch
-from autoassign.core.ports import AssignmentRecord, AssignmentStore, Clock, StateStore
-from autoassign.core.reasons import AgentReason, SkipReason
+from autoassign.core.planner import inbox_gate, plan_batch
+from autoassign.core.ports import (
+    AssignmentRecord,
+    AssignmentStore,
+    Clock,
+    WindowAndPresenceStore,
+)
+from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
 from autoassign.services.assign import load_snapshot
-
-#: the conversation is assigned (``assignment`` says by whom and why)
-ASSIGNED = "assigned"
-#: nothing stops it: the next run of the inbox assigns it to ``next_agent_id``
-WOULD_ASSIGN = "would_be_assigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +23,9 @@ class Explanation:
     conversation_id: int
     inbox_id: int
     assignee_id: int | None
-    #: "assigned", "would_be_assigned", or a SkipReason value
-    result: str
+    #: ASSIGNED (``assignment`` says by whom and why), WOULD_ASSIGN (the next run of the
+    #: inbox assigns it to ``next_agent_id``), or the reason it is not assigned
+    result: OutcomeKind
     #: how the current assignee got it, when the engine or a person recorded it
     assignment: AssignmentRecord | None = None
     #: who the next run would pick, when nothing blocks the conversation
@@ -34,13 +35,17 @@ class Explanation:
 
 
 async def explain_conversation(
-    conversation: Conversation, *, store: AssignmentStore, state: StateStore, clock: Clock
+    conversation: Conversation,
+    *,
+    store: AssignmentStore,
+    state: WindowAndPresenceStore,
+    clock: Clock,
 ) -> Explanation:
     """A dry run of the planner for one conversation: reads only, changes nothing."""
     now = clock.now()
 
     def explained(
-        result: str,
+        result: OutcomeKind,
         *,
         assignment: AssignmentRecord | None = None,
         next_agent_id: int | None = None,
@@ -61,23 +66,24 @@ async def explain_conversation(
             record = await view.last_assignment(conversation.id)
             if record is not None and record.agent_id != conversation.assignee_id:
                 record = None  # reassigned outside autoassign since
-            return explained(ASSIGNED, assignment=record)
+            return explained(OutcomeKind.ASSIGNED, assignment=record)
         settings = await view.settings()
-        gate = inbox_gate(settings.inbox, settings.policy)
-        if gate is not None or settings.policy is None:
-            return explained((gate or SkipReason.NO_POLICY).value)
-        rules = effective_exclusions(settings.policy, settings.capacity_exclusions)
-        excluded = conversation_exclusion(conversation, rules, now)
+        runnable = inbox_gate(settings.inbox, settings.policy, settings.capacity_exclusions)
+        if isinstance(runnable, SkipReason):
+            return explained(OutcomeKind.skipped(runnable))
+        excluded = conversation_exclusion(conversation, runnable.rules, now)
         if excluded is not None:
-            return explained(excluded.value)
-        snapshot = await load_snapshot(view, state, settings, [conversation], now)
+            return explained(OutcomeKind.skipped(excluded))
+        snapshot = await load_snapshot(view, state, runnable, [conversation], now)
     plan = plan_batch(snapshot, now)
     if plan.assignments:
         return explained(
-            WOULD_ASSIGN, next_agent_id=plan.assignments[0].agent_id, agents=plan.agent_filters
+            OutcomeKind.WOULD_ASSIGN,
+            next_agent_id=plan.assignments[0].agent_id,
+            agents=plan.agent_filters,
         )
     skip = plan.skips[0]
-    return explained(skip.reason.value, agents=skip.agents)
+    return explained(OutcomeKind.skipped(skip.reason), agents=skip.agents)
 
 
-__all__ = ["ASSIGNED", "WOULD_ASSIGN", "Explanation", "explain_conversation"]
+__all__ = ["Explanation", "explain_conversation"]

@@ -28,7 +28,7 @@ from procrastinate import exceptions as pexc
 from procrastinate.jobs import Status
 
 from autoassign.adapters.jobs import RunInbox, SweepInboxes
-from autoassign.core.ports import StateStore
+from autoassign.core.ports import RunGate
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ProcrastinateJobQueue:
         self,
         conninfo: str,
         *,
-        gate: StateStore,
+        gate: RunGate,
         run: RunInbox | None = None,
         sweep: SweepInboxes | None = None,
         sweep_interval: int = 300,

@@ -1,4 +1,4 @@
-"""Row ⇄ domain converters: the one place that knows both shapes."""
+"""Row ⇄ domain converters (entities and read models): the one place that knows both shapes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,18 @@ from autoassign.core.policies import (
     AssignmentPolicy,
     ConversationPriority,
     ExclusionRules,
+)
+from autoassign.core.views import (
+    AgentView,
+    AssignmentEventView,
+    CapacityPolicyView,
+    ConversationView,
+    ExclusionRulesView,
+    InboxLimitView,
+    InboxView,
+    PolicyView,
+    TeamView,
+    WebhookView,
 )
 
 AnyRow: TypeAlias = sa.Row[*tuple[Any, ...]]
@@ -88,4 +100,124 @@ def conversation(m: Mapping[Any, Any], labels: Iterable[str] = ()) -> Conversati
         created_at=m["created_at"],
         last_activity_at=m["last_activity_at"],
         labels=frozenset(labels),
+    )
+
+
+# read models ------------------------------------------------------------------------
+
+
+def agent_view(row: AnyRow) -> AgentView:
+    return AgentView(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        email=row.email,
+        availability=Presence(row.availability),
+        auto_offline=bool(row.auto_offline),
+        capacity_policy_id=row.capacity_policy_id,
+        created_at=row.created_at,
+    )
+
+
+def inbox_view(row: AnyRow) -> InboxView:
+    return InboxView(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        enable_auto_assignment=bool(row.enable_auto_assignment),
+        created_at=row.created_at,
+    )
+
+
+def team_view(row: AnyRow) -> TeamView:
+    return TeamView(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        allow_auto_assign=bool(row.allow_auto_assign),
+        created_at=row.created_at,
+    )
+
+
+def conversation_view(row: AnyRow, labels: Iterable[str] = ()) -> ConversationView:
+    return ConversationView(
+        id=row.id,
+        account_id=row.account_id,
+        inbox_id=row.inbox_id,
+        status=Status(row.status),
+        priority=Priority(row.priority) if row.priority else None,
+        team_id=row.team_id,
+        assignee_id=row.assignee_id,
+        created_at=row.created_at,
+        last_activity_at=row.last_activity_at,
+        updated_at=row.updated_at,
+        labels=tuple(sorted(labels)),
+    )
+
+
+def policy_view(row: AnyRow) -> PolicyView:
+    return PolicyView(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        description=row.description,
+        assignment_order=AssignmentOrder(row.assignment_order),
+        conversation_priority=ConversationPriority(row.conversation_priority),
+        fair_distribution_limit=row.fair_distribution_limit,
+        fair_distribution_window=row.fair_distribution_window,
+        enabled=bool(row.enabled),
+        exclude_older_than_hours=row.exclude_older_than_hours,
+        assigned_inbox_count=row.assigned_inbox_count,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def inbox_limit_view(row: AnyRow) -> InboxLimitView:
+    return InboxLimitView(
+        id=row.id,
+        agent_capacity_policy_id=row.capacity_policy_id,
+        inbox_id=row.inbox_id,
+        conversation_limit=row.conversation_limit,
+    )
+
+
+def capacity_view(row: AnyRow, limits: Iterable[InboxLimitView]) -> CapacityPolicyView:
+    return CapacityPolicyView(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        description=row.description,
+        exclusion_rules=ExclusionRulesView(
+            excluded_labels=tuple(row.excluded_labels or ()),
+            exclude_older_than_hours=row.exclude_older_than_hours,
+        ),
+        assigned_agent_count=row.assigned_agent_count,
+        inbox_capacity_limits=tuple(limits),
+        created_at=row.created_at,
+    )
+
+
+def webhook_view(row: AnyRow) -> WebhookView:
+    return WebhookView(
+        id=row.id,
+        account_id=row.account_id,
+        url=row.url,
+        subscriptions=tuple(row.subscriptions),
+        secret=row.secret,
+        created_at=row.created_at,
+    )
+
+
+def event_view(row: AnyRow) -> AssignmentEventView:
+    return AssignmentEventView(
+        id=row.id,
+        account_id=row.account_id,
+        inbox_id=row.inbox_id,
+        conversation_id=row.conversation_id,
+        agent_id=row.agent_id,
+        policy_id=row.policy_id,
+        selector=row.selector,
+        reason=row.reason,
+        assigned_at=row.assigned_at,
     )

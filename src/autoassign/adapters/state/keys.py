@@ -36,7 +36,3 @@ class Keys:
     def again(self, name: str) -> str:
         """STRING "1": triggers arrived while the run held the gate."""
         return f"{self.prefix}:{{gate:{name}}}:again"
-
-    def lock(self, name: str) -> str:
-        """STRING: the holder's token, with the lock's expiry."""
-        return f"{self.prefix}:lock:{name}"

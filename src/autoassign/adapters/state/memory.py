@@ -1,7 +1,9 @@
-"""MemoryStateStore: the embedded twin of RedisStateStore, for one process.
+"""MemoryStateStore: the embedded twin of RedisStateStore and PostgresStateStore, for one
+process.
 
 All methods run without awaiting, so on one event loop each call is atomic, like a Lua
-script on Redis. State dies with the process; the SQL store rebuilds it.
+script on Redis. State dies with the process; the SQL store rebuilds it. ``clear()``
+models a flush, so tests can show what losing the state does.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from autoassign.adapters.state._time import to_ms
 from autoassign.core.ports import History, InboxState, WindowEntry
+from autoassign.core.windows import expiry_ms, in_window, to_ms, window_cutoff_ms
 
 
 class MemoryStateStore:
@@ -25,28 +27,28 @@ class MemoryStateStore:
         self._hydrated: dict[int, int] = {}
         #: account → agent → heartbeat expiry (ms)
         self._presence: dict[int, dict[int, int]] = {}
-        #: lock name → (token, monotonic expiry)
-        self._locks: dict[str, tuple[str, float]] = {}
+        #: run gate name → monotonic expiry
+        self._gates: dict[str, float] = {}
         #: run gates whose holder must go again
         self._again: set[str] = set()
 
     def clear(self) -> None:
-        """Forget everything, as a Redis restart would."""
+        """Forget everything, as a Redis flush or restart would."""
         for part in (
             self._windows,
             self._rotation,
             self._hydrated,
             self._presence,
-            self._locks,
+            self._gates,
             self._again,
         ):
             part.clear()
 
-    def _window_count(self, key: tuple[int, int], since_ms: int) -> int:
+    def _window_count(self, key: tuple[int, int], cutoff_ms: int) -> int:
         entries = self._windows.get(key)
         if not entries:
             return 0
-        stale = [cid for cid, at in entries.items() if at <= since_ms]
+        stale = [cid for cid, at in entries.items() if not in_window(at, cutoff_ms)]
         for cid in stale:
             del entries[cid]
         if not entries:
@@ -56,11 +58,11 @@ class MemoryStateStore:
     async def load_inbox(
         self, inbox_id: int, agent_ids: Sequence[int], window_seconds: int, now: datetime
     ) -> InboxState:
-        since = to_ms(now) - window_seconds * 1000
+        cutoff = window_cutoff_ms(now, window_seconds)
         rotation = self._rotation.get(inbox_id, {})
         return InboxState(
             hydrated=self._hydrated.get(inbox_id) == window_seconds,
-            window_counts={a: self._window_count((inbox_id, a), since) for a in agent_ids},
+            window_counts={a: self._window_count((inbox_id, a), cutoff) for a in agent_ids},
             rotation={a: rotation.get(a, 0) for a in agent_ids},
         )
 
@@ -72,12 +74,12 @@ class MemoryStateStore:
         window_seconds: int,
         now: datetime,
     ) -> None:
-        since = to_ms(now) - window_seconds * 1000
+        cutoff = window_cutoff_ms(now, window_seconds)
         for agent_id in {*agent_ids, *history.rotation}:
             self._windows.pop((inbox_id, agent_id), None)
         for entry in history.window_entries:
             at = to_ms(entry.assigned_at)
-            if at > since:
+            if in_window(at, cutoff):
                 self._windows.setdefault((inbox_id, entry.agent_id), {})[entry.conversation_id] = at
         self._rotation[inbox_id] = dict(history.rotation)
         self._hydrated[inbox_id] = window_seconds
@@ -104,45 +106,40 @@ class MemoryStateStore:
     async def heartbeat(
         self, account_id: int, agent_id: int, now: datetime, ttl_seconds: int
     ) -> None:
-        self._presence.setdefault(account_id, {})[agent_id] = to_ms(now) + ttl_seconds * 1000
+        self._presence.setdefault(account_id, {})[agent_id] = expiry_ms(now, ttl_seconds)
 
     async def present(self, account_id: int, agent_ids: Sequence[int], now: datetime) -> set[int]:
         expiries = self._presence.get(account_id, {})
         at = to_ms(now)
         return {a for a in agent_ids if expiries.get(a, 0) > at}
 
+    def _held(self, name: str) -> bool:
+        expiry = self._gates.get(name)
+        return expiry is not None and expiry > self._monotonic()
+
+    def _hold(self, name: str, ttl_seconds: float) -> None:
+        self._gates[name] = self._monotonic() + ttl_seconds
+
     async def request_run(self, name: str, ttl_seconds: float) -> bool:
-        if await self.acquire_lock(f"gate:{name}", "1", ttl_seconds):
+        if not self._held(name):
+            self._hold(name, ttl_seconds)
             return True
         self._again.add(name)
         return False
 
     async def claim_run(self, name: str, ttl_seconds: float) -> None:
-        self._locks[f"gate:{name}"] = ("1", self._monotonic() + ttl_seconds)
+        self._hold(name, ttl_seconds)
         self._again.discard(name)
 
     async def finish_run(self, name: str, ttl_seconds: float) -> bool:
-        if name in self._again:
+        if name in self._again or not self._held(name):
+            # triggers arrived, or the gate was lost (flushed, expired) and with it any
+            # record of them: go again, holding the gate
             self._again.discard(name)
-            self._locks[f"gate:{name}"] = ("1", self._monotonic() + ttl_seconds)
+            self._hold(name, ttl_seconds)
             return True
-        self._locks.pop(f"gate:{name}", None)
+        del self._gates[name]
         return False
-
-    async def acquire_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
-        held = self._locks.get(name)
-        now = self._monotonic()
-        if held is not None and held[1] > now:
-            return False
-        self._locks[name] = (token, now + ttl_seconds)
-        return True
-
-    async def release_lock(self, name: str, token: str) -> bool:
-        held = self._locks.get(name)
-        if held is None or held[0] != token or held[1] <= self._monotonic():
-            return False
-        del self._locks[name]
-        return True
 
     async def ping(self) -> None:
         return None

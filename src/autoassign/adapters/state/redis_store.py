@@ -1,9 +1,10 @@
 """RedisStateStore: the production state store, shared by every worker.
 
 Owns the keys built by ``keys.Keys``: per-agent window ZSETs, the rotation ZSET and the
-hydrated marker of each inbox, presence ZSETs per account, and locks. A batch's reads
-and its writes run as one Lua script each; other writes as one MULTI pipeline. Every
-Redis failure surfaces as ``StateStoreUnavailable``.
+hydrated marker of each inbox, presence ZSETs per account, and run gates. A batch's
+reads and its writes run as one Lua script each; other writes as one MULTI pipeline. The
+window rule comes from ``core.windows``; the scripts receive its cutoff. Every Redis
+failure surfaces as ``StateStoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from importlib import resources
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from autoassign.adapters.state._time import to_ms
 from autoassign.adapters.state.keys import Keys
 from autoassign.core import errors
 from autoassign.core.ports import History, InboxState, WindowEntry
+from autoassign.core.windows import expiry_ms, in_window, to_ms, window_cutoff_ms
 
 
 def _script(name: str) -> str:
@@ -43,7 +44,6 @@ class RedisStateStore:
         self._redis = client
         self.keys = Keys(prefix)
         self._load = client.register_script(_script("load_inbox.lua"))
-        self._release = client.register_script(_script("release_lock.lua"))
         self._request_run = client.register_script(_script("request_run.lua"))
         self._finish_run = client.register_script(_script("finish_run.lua"))
         self._record = client.register_script(_script("record.lua"))
@@ -56,7 +56,7 @@ class RedisStateStore:
         self, inbox_id: int, agent_ids: Sequence[int], window_seconds: int, now: datetime
     ) -> InboxState:
         k = self.keys
-        cutoff = to_ms(now) - window_seconds * 1000
+        cutoff = window_cutoff_ms(now, window_seconds)
         async with _wrap_errors():
             marker, ranks, counts = await self._load(
                 keys=[
@@ -64,7 +64,7 @@ class RedisStateStore:
                     k.rotation(inbox_id),
                     *(k.window(inbox_id, a) for a in agent_ids),
                 ],
-                args=[window_seconds, cutoff, *agent_ids],
+                args=[cutoff, *agent_ids],
             )
         return InboxState(
             hydrated=marker == str(window_seconds),
@@ -81,11 +81,11 @@ class RedisStateStore:
         now: datetime,
     ) -> None:
         k = self.keys
-        cutoff = to_ms(now) - window_seconds * 1000
+        cutoff = window_cutoff_ms(now, window_seconds)
         windows: dict[int, dict[str, int]] = {}
         for entry in history.window_entries:
             at = to_ms(entry.assigned_at)
-            if at > cutoff:
+            if in_window(at, cutoff):
                 windows.setdefault(entry.agent_id, {})[str(entry.conversation_id)] = at
         async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
             for agent_id in {*agent_ids, *history.rotation}:
@@ -139,7 +139,7 @@ class RedisStateStore:
         key = self.keys.presence(account_id)
         async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(key, "-inf", to_ms(now))
-            pipe.zadd(key, {str(agent_id): to_ms(now) + ttl_seconds * 1000})
+            pipe.zadd(key, {str(agent_id): expiry_ms(now, ttl_seconds)})
             await pipe.execute()
 
     async def present(self, account_id: int, agent_ids: Sequence[int], now: datetime) -> set[int]:
@@ -169,16 +169,6 @@ class RedisStateStore:
         async with _wrap_errors():
             again = await self._finish_run(keys=keys, args=[_ms(ttl_seconds)])
         return bool(again)
-
-    async def acquire_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
-        async with _wrap_errors():
-            ok = await self._redis.set(self.keys.lock(name), token, nx=True, px=_ms(ttl_seconds))
-        return bool(ok)
-
-    async def release_lock(self, name: str, token: str) -> bool:
-        async with _wrap_errors():
-            released = await self._release(keys=[self.keys.lock(name)], args=[token])
-        return bool(released)
 
     async def ping(self) -> None:
         async with _wrap_errors():

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from autoassign import __version__
 from autoassign.bootstrap import Engine, build
 from autoassign.config import Settings
 from autoassign.entrypoints.api import errors
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, **build_options: Any) -> FastAP
 
     app = FastAPI(
         title="autoassign",
-        version="0.1.0",
+        version=__version__,
         summary="Assigns support conversations to agents: fairly, within limits, atomically.",
         lifespan=lifespan,
     )

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Path, Request
 from autoassign.bootstrap import Engine
 from autoassign.core import errors
 from autoassign.entrypoints.api.schemas.common import MAX_ID
+from autoassign.services import accounts
 
 
 def get_engine(request: Request) -> Engine:
@@ -32,7 +33,7 @@ async def current_account(
     (not 403), so account ids do not leak."""
     if not api_access_token:
         raise errors.NotAuthenticated("the api_access_token header is required")
-    owner = await engine.accounts.account_for_token(api_access_token)
+    owner = await accounts.account_for_token(engine.deps, api_access_token)
     if owner is None:
         raise errors.NotAuthenticated("the api_access_token is not valid")
     if owner != account_id:

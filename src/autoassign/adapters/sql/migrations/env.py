@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+import autoassign.adapters.state.postgres_tables  # noqa: F401  (registers the state tables)
 from autoassign.adapters.sql.engine import make_sync_engine
 from autoassign.adapters.sql.tables import metadata
 

@@ -1,5 +1,7 @@
 -- Record a batch's window entries and rotation in one round trip (one reply to parse
--- instead of two per agent).
+-- instead of two per agent). Which entries count is decided by the cutoff load_inbox.lua
+-- receives (the rule lives in autoassign.core.windows); here the window only sets how
+-- long an idle key lives.
 -- KEYS[1]  rotation (ZSET agent → sequence)
 -- KEYS[2…] one window ZSET per agent that received work
 -- ARGV[1]  the assignment time in ms (the entries' score)

@@ -1,12 +1,19 @@
-"""What every account router shares: prefix, auth, documented errors, triggers."""
+"""What every account router shares: prefix, auth, documented errors, and handing a
+service's triggered inboxes to the job queue once the response is on its way."""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends
 
 from autoassign.bootstrap import Engine
 from autoassign.entrypoints.api.deps import ACCOUNT_PREFIX, current_account
 from autoassign.entrypoints.api.errors import ERROR_RESPONSES
+from autoassign.services.context import Changed
+from autoassign.services.runs import request_runs
+
+T = TypeVar("T")
 
 
 def account_router(tag: str) -> APIRouter:
@@ -18,7 +25,8 @@ def account_router(tag: str) -> APIRouter:
     )
 
 
-def trigger(tasks: BackgroundTasks, engine: Engine, inbox_ids: set[int]) -> None:
-    """Run these inboxes after the response is built (inline until the job queue lands)."""
-    if inbox_ids:
-        tasks.add_task(engine.trigger, set(inbox_ids))
+def queue_runs(tasks: BackgroundTasks, engine: Engine, changed: Changed[T]) -> T:
+    """The service committed; queue the runs it asked for and return what to render."""
+    if changed.run:
+        tasks.add_task(request_runs, engine.jobs, changed.run)
+    return changed.value

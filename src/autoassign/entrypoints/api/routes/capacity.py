@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import BackgroundTasks, Response
 
-from autoassign.adapters.sql import records as sql
-from autoassign.adapters.sql.directory import Directory, inbox_limit_view
-from autoassign.adapters.sql.tables import agents, capacity_policies, inbox_capacity_limits, inboxes
-from autoassign.bootstrap import Engine
-from autoassign.core import errors
+from autoassign.core.drafts import CapacityPatch
 from autoassign.core.policies import CapacityPolicy, ExclusionRules
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
-from autoassign.entrypoints.api.routes._common import account_router, trigger
+from autoassign.entrypoints.api.routes._common import account_router, queue_runs
 from autoassign.entrypoints.api.schemas.directory import AgentPublic
 from autoassign.entrypoints.api.schemas.policies import (
     CapacityCreate,
@@ -23,20 +18,17 @@ from autoassign.entrypoints.api.schemas.policies import (
     InboxLimitPublic,
     InboxLimitUpdate,
 )
+from autoassign.services import capacity
 
 router = account_router("agent capacity policies")
 BASE = "/agent_capacity_policies"
-
-
-async def capacity_public(engine: Engine, account_id: int, policy_id: int) -> CapacityPublic:
-    [row] = await Directory(engine.records).capacity_policies(account_id, policy_id)
-    return CapacityPublic.model_validate(row)
+LIMIT = BASE + "/{policy_id}/inbox_limits/{limit_id}"
 
 
 @router.get(BASE, response_model=list[CapacityPublic])
 async def list_capacity_policies(account_id: AccountDep, engine: EngineDep) -> list[CapacityPublic]:
-    found = await Directory(engine.records).capacity_policies(account_id)
-    return [CapacityPublic.model_validate(r) for r in found]
+    found = await capacity.list_policies(engine.deps, account_id)
+    return [CapacityPublic.model_validate(p) for p in found]
 
 
 @router.post(BASE, response_model=CapacityPublic)
@@ -44,22 +36,23 @@ async def create_capacity_policy(
     account_id: AccountDep, body: CapacityCreate, engine: EngineDep
 ) -> CapacityPublic:
     rules = body.exclusion_rules
-    policy = CapacityPolicy(
+    draft = CapacityPolicy(
         0,
         account_id,
         body.name,
         body.description,
         ExclusionRules(frozenset(rules.excluded_labels), rules.exclude_older_than_hours),
     )
-    saved = await engine.catalog.add_capacity_policy(policy, engine.clock.now())
-    return await capacity_public(engine, account_id, saved.id)
+    return CapacityPublic.model_validate(await capacity.create_policy(engine.deps, draft))
 
 
 @router.get(BASE + "/{policy_id}", response_model=CapacityPublic)
 async def get_capacity_policy(
     account_id: AccountDep, policy_id: IdPath, engine: EngineDep
 ) -> CapacityPublic:
-    return await capacity_public(engine, account_id, policy_id)
+    return CapacityPublic.model_validate(
+        await capacity.get_policy(engine.deps, account_id, policy_id)
+    )
 
 
 @router.patch(BASE + "/{policy_id}", response_model=CapacityPublic)
@@ -70,21 +63,16 @@ async def update_capacity_policy(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> CapacityPublic:
-    changes = body.model_dump(exclude_unset=True)
-    values: dict[str, object] = {}
-    for field in ("name", "description"):
-        if field in changes:
-            values[field] = changes[field]
-    rules = body.exclusion_rules
-    if rules is not None:
-        values["excluded_labels"] = sorted(set(rules.excluded_labels))
-        values["exclude_older_than_hours"] = rules.exclude_older_than_hours
-    await engine.records.update(
-        capacity_policies, account_id, policy_id, values, errors.PolicyNotFound
-    )
-    public = await capacity_public(engine, account_id, policy_id)
-    trigger(tasks, engine, {limit.inbox_id for limit in public.inbox_capacity_limits})
-    return public
+    patch = CapacityPatch()
+    if body.name is not None:
+        patch["name"] = body.name
+    if body.description is not None:
+        patch["description"] = body.description
+    if body.exclusion_rules is not None:
+        patch["excluded_labels"] = body.exclusion_rules.excluded_labels
+        patch["exclude_older_than_hours"] = body.exclusion_rules.exclude_older_than_hours
+    changed = await capacity.update_policy(engine.deps, account_id, policy_id, patch)
+    return CapacityPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 @router.delete(BASE + "/{policy_id}", status_code=204, response_class=Response)
@@ -92,7 +80,7 @@ async def delete_capacity_policy(
     account_id: AccountDep, policy_id: IdPath, engine: EngineDep
 ) -> Response:
     """Removes its inbox limits; its agents are left without a capacity policy."""
-    await engine.records.delete(capacity_policies, account_id, policy_id, errors.PolicyNotFound)
+    await capacity.delete_policy(engine.deps, account_id, policy_id)
     return Response(status_code=204)
 
 
@@ -103,9 +91,8 @@ async def delete_capacity_policy(
 async def list_capacity_users(
     account_id: AccountDep, policy_id: IdPath, engine: EngineDep
 ) -> list[AgentPublic]:
-    await engine.records.get(capacity_policies, account_id, policy_id, errors.PolicyNotFound)
-    found = await engine.records.all(agents, account_id, agents.c.capacity_policy_id == policy_id)
-    return [AgentPublic.model_validate(r) for r in found]
+    found = await capacity.list_users(engine.deps, account_id, policy_id)
+    return [AgentPublic.model_validate(a) for a in found]
 
 
 @router.post(BASE + "/{policy_id}/users", response_model=AgentPublic)
@@ -113,9 +100,9 @@ async def add_capacity_user(
     account_id: AccountDep, policy_id: IdPath, body: CapacityUser, engine: EngineDep
 ) -> AgentPublic:
     """An agent has at most one capacity policy: this replaces any earlier one."""
-    await engine.catalog.set_agent_capacity_policy(account_id, body.user_id, policy_id)
-    row = await engine.records.get(agents, account_id, body.user_id, errors.AgentNotFound)
-    return AgentPublic.model_validate(row)
+    return AgentPublic.model_validate(
+        await capacity.add_user(engine.deps, account_id, policy_id, body.user_id)
+    )
 
 
 @router.delete(BASE + "/{policy_id}/users/{user_id}", status_code=204, response_class=Response)
@@ -126,12 +113,8 @@ async def remove_capacity_user(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    await engine.records.get(capacity_policies, account_id, policy_id, errors.PolicyNotFound)
-    agent = await engine.records.get(agents, account_id, user_id, errors.AgentNotFound)
-    if agent["capacity_policy_id"] != policy_id:
-        raise errors.AgentNotFound(user_id)
-    await engine.catalog.set_agent_capacity_policy(account_id, user_id, None)
-    trigger(tasks, engine, await Directory(engine.records).agent_inbox_ids(user_id))
+    changed = await capacity.remove_user(engine.deps, account_id, policy_id, user_id)
+    queue_runs(tasks, engine, changed)
     return Response(status_code=204)
 
 
@@ -147,39 +130,13 @@ async def create_inbox_limit(
     tasks: BackgroundTasks,
 ) -> InboxLimitPublic:
     """One limit per inbox and policy (409 for a second one)."""
-    async with engine.records.write() as conn:
-        await sql.require(conn, capacity_policies, [policy_id], account_id, errors.PolicyNotFound)
-        await sql.require(conn, inboxes, [body.inbox_id], account_id, errors.InboxNotFound)
-        row = await sql.insert(
-            conn,
-            inbox_capacity_limits,
-            {
-                "capacity_policy_id": policy_id,
-                "inbox_id": body.inbox_id,
-                "conversation_limit": body.conversation_limit,
-            },
-        )
-    trigger(tasks, engine, {body.inbox_id})
-    return InboxLimitPublic.model_validate(inbox_limit_view(row))
+    changed = await capacity.add_limit(
+        engine.deps, account_id, policy_id, body.inbox_id, body.conversation_limit
+    )
+    return InboxLimitPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
-async def _update_limit(
-    account_id: int, policy_id: int, limit_id: int, body: InboxLimitUpdate, engine: Engine
-) -> tuple[InboxLimitPublic, bool]:
-    directory = Directory(engine.records)
-    before = await directory.inbox_limit(account_id, policy_id, limit_id)
-    async with engine.records.write() as conn:
-        await conn.execute(
-            sa.update(inbox_capacity_limits)
-            .where(inbox_capacity_limits.c.id == limit_id)
-            .values(conversation_limit=body.conversation_limit)
-        )
-    after = await directory.inbox_limit(account_id, policy_id, limit_id)
-    raised = after["conversation_limit"] > before["conversation_limit"]
-    return InboxLimitPublic.model_validate(after), raised
-
-
-@router.patch(BASE + "/{policy_id}/inbox_limits/{limit_id}", response_model=InboxLimitPublic)
+@router.patch(LIMIT, response_model=InboxLimitPublic)
 async def update_inbox_limit(
     account_id: AccountDep,
     policy_id: IdPath,
@@ -189,13 +146,13 @@ async def update_inbox_limit(
     tasks: BackgroundTasks,
 ) -> InboxLimitPublic:
     """Raising a limit runs the inbox, so the freed capacity is used at once."""
-    public, raised = await _update_limit(account_id, policy_id, limit_id, body, engine)
-    if raised:
-        trigger(tasks, engine, {public.inbox_id})
-    return public
+    changed = await capacity.update_limit(
+        engine.deps, account_id, policy_id, limit_id, body.conversation_limit
+    )
+    return InboxLimitPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
-@router.put(BASE + "/{policy_id}/inbox_limits/{limit_id}", response_model=InboxLimitPublic)
+@router.put(LIMIT, response_model=InboxLimitPublic)
 async def put_inbox_limit(
     account_id: AccountDep,
     policy_id: IdPath,
@@ -208,9 +165,7 @@ async def put_inbox_limit(
     return await update_inbox_limit(account_id, policy_id, limit_id, body, engine, tasks)
 
 
-@router.delete(
-    BASE + "/{policy_id}/inbox_limits/{limit_id}", status_code=204, response_class=Response
-)
+@router.delete(LIMIT, status_code=204, response_class=Response)
 async def delete_inbox_limit(
     account_id: AccountDep,
     policy_id: IdPath,
@@ -218,10 +173,6 @@ async def delete_inbox_limit(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    limit = await Directory(engine.records).inbox_limit(account_id, policy_id, limit_id)
-    async with engine.records.write() as conn:
-        await conn.execute(
-            sa.delete(inbox_capacity_limits).where(inbox_capacity_limits.c.id == limit_id)
-        )
-    trigger(tasks, engine, {limit["inbox_id"]})
+    changed = await capacity.delete_limit(engine.deps, account_id, policy_id, limit_id)
+    queue_runs(tasks, engine, changed)
     return Response(status_code=204)

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
-import sqlalchemy as sa
 from fastapi import BackgroundTasks, Query
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from autoassign.adapters.sql import records as sql
-from autoassign.adapters.sql.directory import Directory
-from autoassign.adapters.sql.tables import (
-    agents,
-    assignments,
-    conversation_labels,
-    conversations,
-    team_members,
-    teams,
-)
-from autoassign.core import errors
-from autoassign.core.events import ConversationAssigned
+from autoassign.core.drafts import ConversationPatch
 from autoassign.core.model import Conversation, Status
-from autoassign.core.selectors import MANUAL
+from autoassign.core.views import ConversationFilter, Paging
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
-from autoassign.entrypoints.api.routes._common import account_router, trigger
-from autoassign.entrypoints.api.routes.inboxes import verdicts
+from autoassign.entrypoints.api.routes._common import account_router, queue_runs
+from autoassign.entrypoints.api.routes._presenters import verdicts
 from autoassign.entrypoints.api.schemas.common import MAX_ID, PageMeta
 from autoassign.entrypoints.api.schemas.conversations import (
     AssignmentChange,
@@ -35,10 +22,10 @@ from autoassign.entrypoints.api.schemas.conversations import (
     ConversationUpdate,
     ExplanationPublic,
 )
+from autoassign.services import conversations
 
 router = account_router("conversations")
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-FREES_CAPACITY = {Status.RESOLVED, Status.SNOOZED, Status.PENDING}
 
 
 @router.post("/conversations", response_model=ConversationPublic)
@@ -46,8 +33,7 @@ async def create_conversation(
     account_id: AccountDep, body: ConversationCreate, engine: EngineDep, tasks: BackgroundTasks
 ) -> ConversationPublic:
     """An open, unassigned conversation is offered to the inbox's agents right away."""
-    now = engine.clock.now()
-    created = body.created_at or now
+    created = body.created_at or engine.clock.now()
     draft = Conversation(
         id=0,
         account_id=account_id,
@@ -60,10 +46,8 @@ async def create_conversation(
         team_id=body.team_id,
         assignee_id=body.assignee_id,
     )
-    [conversation_id] = await engine.catalog.add_conversations(account_id, [draft], now)
-    if draft.assignable:
-        trigger(tasks, engine, {body.inbox_id})
-    return await get_conversation(account_id, conversation_id, engine)
+    changed = await conversations.create_conversation(engine.deps, draft)
+    return ConversationPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 @router.get("/conversations", response_model=ConversationPage)
@@ -79,33 +63,13 @@ async def list_conversations(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ConversationPage:
-    c = conversations.c
-    where: list[sa.ColumnElement[bool]] = []
-    for column, value in (
-        (c.inbox_id, inbox_id),
-        (c.assignee_id, assignee_id),
-        (c.team_id, team_id),
-    ):
-        if value is not None:
-            where.append(column == value)
-    if status is not None:
-        where.append(c.status == status.value)
-    if unassigned is not None:
-        where.append(c.assignee_id.is_(None) if unassigned else c.assignee_id.is_not(None))
-    if label is not None:
-        where.append(
-            c.id.in_(
-                sa.select(conversation_labels.c.conversation_id).where(
-                    conversation_labels.c.label == label
-                )
-            )
-        )
-    found, total = await Directory(engine.records).conversations(
-        account_id, *where, page=page, per_page=per_page
+    where = ConversationFilter(inbox_id, status, assignee_id, team_id, unassigned, label)
+    found = await conversations.list_conversations(
+        engine.deps, account_id, where, Paging(page, per_page)
     )
     return ConversationPage(
-        meta=PageMeta(page=page, per_page=per_page, total=total),
-        payload=[ConversationPublic.model_validate(r) for r in found],
+        meta=PageMeta(page=found.page, per_page=found.per_page, total=found.total),
+        payload=[ConversationPublic.model_validate(c) for c in found.items],
     )
 
 
@@ -113,8 +77,9 @@ async def list_conversations(
 async def get_conversation(
     account_id: AccountDep, conversation_id: IdPath, engine: EngineDep
 ) -> ConversationPublic:
-    row = await Directory(engine.records).conversation(account_id, conversation_id)
-    return ConversationPublic.model_validate(row)
+    return ConversationPublic.model_validate(
+        await conversations.get_conversation(engine.deps, account_id, conversation_id)
+    )
 
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationPublic)
@@ -127,51 +92,11 @@ async def update_conversation(
 ) -> ConversationPublic:
     """Reopening, unassigning and freeing capacity (resolve, snooze) run the inbox.
     Moving a conversation to a team its assignee is not in clears the assignee."""
-    changes = body.model_dump(exclude_unset=True)
-    now = engine.clock.now()
-    rerun = False
-    async with engine.records.write() as conn:
-        before = await sql.get(
-            conn, conversations, account_id, conversation_id, errors.ConversationNotFound
-        )
-        values: dict[str, object] = {"updated_at": now}
-        status = changes.get("status")
-        if status is not None and status != before["status"]:
-            values["status"] = status.value
-            reopened = status is Status.OPEN and before["assignee_id"] is None
-            freed = status in FREES_CAPACITY and before["assignee_id"] is not None
-            rerun = rerun or reopened or freed
-        if "team_id" in changes and changes["team_id"] != before["team_id"]:
-            team_id = changes["team_id"]
-            values["team_id"] = team_id
-            if team_id is not None:
-                await sql.require(conn, teams, [team_id], account_id, errors.TeamNotFound)
-                if before["assignee_id"] is not None and not await _in_team(
-                    conn, team_id, before["assignee_id"]
-                ):
-                    values["assignee_id"] = None
-                    rerun = True
-        for field in ("priority", "last_activity_at"):
-            if field in changes:
-                value = changes[field]
-                values[field] = getattr(value, "value", value)
-        await sql.update(
-            conn, conversations, account_id, conversation_id, values, errors.ConversationNotFound
-        )
-        if "labels" in changes:
-            await Directory.set_labels(conn, conversation_id, changes["labels"])
-    if rerun:
-        trigger(tasks, engine, {before["inbox_id"]})
-    return await get_conversation(account_id, conversation_id, engine)
-
-
-async def _in_team(conn: AsyncConnection, team_id: int, agent_id: int) -> bool:
-    found = await conn.execute(
-        sa.select(team_members.c.agent_id).where(
-            team_members.c.team_id == team_id, team_members.c.agent_id == agent_id
-        )
+    patch = cast(ConversationPatch, body.model_dump(exclude_unset=True))
+    changed = await conversations.update_conversation(
+        engine.deps, account_id, conversation_id, patch
     )
-    return found.first() is not None
+    return ConversationPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 @router.post("/conversations/{conversation_id}/assignments", response_model=ConversationPublic)
@@ -185,50 +110,10 @@ async def assign_by_hand(
     """Assign to an agent of the account, or unassign with ``assignee_id: null`` (which
     offers an open conversation to the engine again). Manual assignments are recorded
     but never count toward fair-distribution limits."""
-    now = engine.clock.now()
-    async with engine.records.write() as conn:
-        row = await sql.get(
-            conn, conversations, account_id, conversation_id, errors.ConversationNotFound
-        )
-        if body.assignee_id is not None:
-            await sql.require(conn, agents, [body.assignee_id], account_id, errors.AgentNotFound)
-        await conn.execute(
-            sa.update(conversations)
-            .where(conversations.c.id == conversation_id)
-            .values(assignee_id=body.assignee_id, updated_at=now)
-        )
-        if body.assignee_id is not None and body.assignee_id != row["assignee_id"]:
-            await sql.insert(
-                conn,
-                assignments,
-                {
-                    "account_id": account_id,
-                    "inbox_id": row["inbox_id"],
-                    "conversation_id": conversation_id,
-                    "agent_id": body.assignee_id,
-                    "policy_id": None,
-                    "selector": MANUAL,
-                    "reason": "assigned by hand",
-                    "assigned_at": now,
-                },
-            )
-    if body.assignee_id is not None and body.assignee_id != row["assignee_id"]:
-        await engine.sink.publish(
-            [
-                ConversationAssigned(
-                    account_id=account_id,
-                    inbox_id=row["inbox_id"],
-                    conversation_id=conversation_id,
-                    agent_id=body.assignee_id,
-                    policy_id=None,
-                    assigned_at=now,
-                    reason="assigned by hand",
-                )
-            ]
-        )
-    if body.assignee_id is None and row["status"] == Status.OPEN:
-        trigger(tasks, engine, {row["inbox_id"]})
-    return await get_conversation(account_id, conversation_id, engine)
+    changed = await conversations.assign_by_hand(
+        engine.deps, account_id, conversation_id, body.assignee_id
+    )
+    return ConversationPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 @router.get(
@@ -238,23 +123,14 @@ async def explain_assignment(
     account_id: AccountDep, conversation_id: IdPath, engine: EngineDep
 ) -> ExplanationPublic:
     """Why it is assigned to whom, or why not: a dry run that changes nothing."""
-    conversation = await engine.catalog.get_conversation(account_id, conversation_id)
-    explanation = await engine.explain(conversation)
+    explanation = await conversations.explain_assignment(engine.deps, account_id, conversation_id)
     record = explanation.assignment
     return ExplanationPublic(
         conversation_id=explanation.conversation_id,
         inbox_id=explanation.inbox_id,
         assignee_id=explanation.assignee_id,
         result=explanation.result,
-        assignment=AssignmentRecordPublic(
-            agent_id=record.agent_id,
-            policy_id=record.policy_id,
-            selector=record.selector,
-            reason=record.reason,
-            assigned_at=record.assigned_at,
-        )
-        if record is not None
-        else None,
+        assignment=AssignmentRecordPublic.model_validate(record) if record is not None else None,
         next_agent_id=explanation.next_agent_id,
         agents=verdicts(explanation.agents),
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Query
 
-from autoassign.adapters.sql.tables import assignments
+from autoassign.core.views import EventFilter, Paging
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep
 from autoassign.entrypoints.api.routes._common import account_router
 from autoassign.entrypoints.api.schemas.common import MAX_ID, PageMeta, Timestamp
@@ -15,6 +14,7 @@ from autoassign.entrypoints.api.schemas.conversations import (
     AssignmentEventPage,
     AssignmentEventPublic,
 )
+from autoassign.services import history
 
 router = account_router("assignment events")
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
@@ -33,23 +33,9 @@ async def list_assignment_events(
     per_page: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> AssignmentEventPage:
     """Newest first."""
-    a = assignments.c
-    where: list[sa.ColumnElement[bool]] = []
-    for column, value in (
-        (a.inbox_id, inbox_id),
-        (a.agent_id, agent_id),
-        (a.conversation_id, conversation_id),
-    ):
-        if value is not None:
-            where.append(column == value)
-    if since is not None:
-        where.append(a.assigned_at >= since)
-    if until is not None:
-        where.append(a.assigned_at < until)
-    found, total = await engine.records.page(
-        assignments, account_id, *where, order_by=(a.id.desc(),), page=page, per_page=per_page
-    )
+    where = EventFilter(inbox_id, agent_id, conversation_id, since, until)
+    found = await history.list_events(engine.deps, account_id, where, Paging(page, per_page))
     return AssignmentEventPage(
-        meta=PageMeta(page=page, per_page=per_page, total=total),
-        payload=[AssignmentEventPublic.model_validate(r) for r in found],
+        meta=PageMeta(page=found.page, per_page=found.per_page, total=found.total),
+        payload=[AssignmentEventPublic.model_validate(e) for e in found.items],
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from autoassign.core import errors
 from autoassign.entrypoints.api.deps import EngineDep
+from autoassign.services import health
 
 router = APIRouter(tags=["operations"])
 
@@ -25,19 +24,8 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def readyz(engine: EngineDep) -> JSONResponse:
-    checks: dict[str, str] = {}
-    try:
-        async with engine.records.read() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-        checks["database"] = "ok"
-    except errors.BackendUnavailable as exc:
-        checks["database"] = exc.message
-    try:
-        await engine.state.ping()
-        checks["state_store"] = "ok"
-    except errors.BackendUnavailable as exc:
-        checks["state_store"] = exc.message
-    ready = all(v == "ok" for v in checks.values())
+    checks = await health.readiness(engine.deps)
+    ready = all(v == health.OK for v in checks.values())
     body = Health(status="ok" if ready else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, cast
 
-import sqlalchemy as sa
 from fastapi import BackgroundTasks, Query, Response
 
-from autoassign.adapters.sql.directory import Change, Directory
-from autoassign.adapters.sql.tables import inbox_assignment_policies, inboxes
-from autoassign.core import errors
+from autoassign.core.drafts import InboxPatch, Membership
 from autoassign.core.model import Inbox
-from autoassign.core.reasons import AgentReason
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
-from autoassign.entrypoints.api.routes._common import account_router, trigger
-from autoassign.entrypoints.api.routes.policies import policy_public
-from autoassign.entrypoints.api.schemas.conversations import (
-    AgentVerdict,
-    BatchPublic,
-    OutcomePublic,
-)
+from autoassign.entrypoints.api.routes._common import account_router, queue_runs
+from autoassign.entrypoints.api.routes._presenters import verdicts
+from autoassign.entrypoints.api.schemas.conversations import BatchPublic, OutcomePublic
 from autoassign.entrypoints.api.schemas.directory import (
     AgentList,
     AgentPublic,
@@ -31,28 +22,26 @@ from autoassign.entrypoints.api.schemas.directory import (
     InboxUpdate,
 )
 from autoassign.entrypoints.api.schemas.policies import PolicyLink, PolicyPublic
+from autoassign.services import inboxes, runs
 
 router = account_router("inboxes")
 
 
 @router.get("/inboxes", response_model=InboxList)
 async def list_inboxes(account_id: AccountDep, engine: EngineDep) -> InboxList:
-    rows = await engine.records.all(inboxes, account_id)
-    return InboxList(payload=[InboxPublic.model_validate(r) for r in rows])
+    found = await inboxes.list_inboxes(engine.deps, account_id)
+    return InboxList(payload=[InboxPublic.model_validate(i) for i in found])
 
 
 @router.post("/inboxes", response_model=InboxPublic)
 async def create_inbox(account_id: AccountDep, body: InboxCreate, engine: EngineDep) -> InboxPublic:
-    inbox = await engine.catalog.add_inbox(
-        Inbox(0, account_id, body.name, body.enable_auto_assignment), engine.clock.now()
-    )
-    return await get_inbox(account_id, inbox.id, engine)
+    draft = Inbox(0, account_id, body.name, body.enable_auto_assignment)
+    return InboxPublic.model_validate(await inboxes.create_inbox(engine.deps, draft))
 
 
 @router.get("/inboxes/{inbox_id}", response_model=InboxPublic)
 async def get_inbox(account_id: AccountDep, inbox_id: IdPath, engine: EngineDep) -> InboxPublic:
-    row = await engine.records.get(inboxes, account_id, inbox_id, errors.InboxNotFound)
-    return InboxPublic.model_validate(row)
+    return InboxPublic.model_validate(await inboxes.get_inbox(engine.deps, account_id, inbox_id))
 
 
 @router.patch("/inboxes/{inbox_id}", response_model=InboxPublic)
@@ -63,17 +52,15 @@ async def update_inbox(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> InboxPublic:
-    values = body.model_dump(exclude_unset=True)
-    row = await engine.records.update(inboxes, account_id, inbox_id, values, errors.InboxNotFound)
-    if values.get("enable_auto_assignment"):
-        trigger(tasks, engine, {inbox_id})
-    return InboxPublic.model_validate(row)
+    patch = cast(InboxPatch, body.model_dump(exclude_unset=True))
+    changed = await inboxes.update_inbox(engine.deps, account_id, inbox_id, patch)
+    return InboxPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 @router.delete("/inboxes/{inbox_id}", status_code=204, response_class=Response)
 async def delete_inbox(account_id: AccountDep, inbox_id: IdPath, engine: EngineDep) -> Response:
     """Deletes the inbox with its conversations and assignment history."""
-    await engine.records.delete(inboxes, account_id, inbox_id, errors.InboxNotFound)
+    await inboxes.delete_inbox(engine.deps, account_id, inbox_id)
     return Response(status_code=204)
 
 
@@ -84,8 +71,8 @@ async def delete_inbox(account_id: AccountDep, inbox_id: IdPath, engine: EngineD
 async def list_inbox_members(
     account_id: AccountDep, inbox_id: IdPath, engine: EngineDep
 ) -> AgentList:
-    rows = await Directory(engine.records).members(inboxes, account_id, inbox_id)
-    return AgentList(payload=[AgentPublic.model_validate(r) for r in rows])
+    found = await inboxes.list_members(engine.deps, account_id, inbox_id)
+    return AgentList(payload=[AgentPublic.model_validate(a) for a in found])
 
 
 async def _change_members(
@@ -93,37 +80,34 @@ async def _change_members(
     body: InboxMembersChange,
     engine: EngineDep,
     tasks: BackgroundTasks,
-    change: Change,
+    change: Membership,
 ) -> AgentList:
-    directory = Directory(engine.records)
-    added = await directory.change_members(
-        inboxes, account_id, body.inbox_id, body.user_ids, change
+    changed = await inboxes.change_members(
+        engine.deps, account_id, body.inbox_id, body.user_ids, change
     )
-    if added:
-        trigger(tasks, engine, {body.inbox_id})
-    rows = await directory.members(inboxes, account_id, body.inbox_id)
-    return AgentList(payload=[AgentPublic.model_validate(r) for r in rows])
+    members = queue_runs(tasks, engine, changed)
+    return AgentList(payload=[AgentPublic.model_validate(a) for a in members])
 
 
 @router.post("/inbox_members", response_model=AgentList)
 async def add_inbox_members(
     account_id: AccountDep, body: InboxMembersChange, engine: EngineDep, tasks: BackgroundTasks
 ) -> AgentList:
-    return await _change_members(account_id, body, engine, tasks, "add")
+    return await _change_members(account_id, body, engine, tasks, Membership.ADD)
 
 
 @router.patch("/inbox_members", response_model=AgentList)
 async def replace_inbox_members(
     account_id: AccountDep, body: InboxMembersChange, engine: EngineDep, tasks: BackgroundTasks
 ) -> AgentList:
-    return await _change_members(account_id, body, engine, tasks, "replace")
+    return await _change_members(account_id, body, engine, tasks, Membership.REPLACE)
 
 
 @router.delete("/inbox_members", response_model=AgentList)
 async def remove_inbox_members(
     account_id: AccountDep, body: InboxMembersChange, engine: EngineDep, tasks: BackgroundTasks
 ) -> AgentList:
-    return await _change_members(account_id, body, engine, tasks, "remove")
+    return await _change_members(account_id, body, engine, tasks, Membership.REMOVE)
 
 
 # the inbox's assignment policy --------------------------------------------------------
@@ -133,10 +117,7 @@ async def remove_inbox_members(
 async def get_inbox_policy(
     account_id: AccountDep, inbox_id: IdPath, engine: EngineDep
 ) -> PolicyPublic:
-    policy_id = await _linked_policy(engine, account_id, inbox_id)
-    if policy_id is None:
-        raise errors.PolicyNotFound(f"for inbox {inbox_id}")
-    return await policy_public(engine, account_id, policy_id)
+    return PolicyPublic.model_validate(await inboxes.get_policy(engine.deps, account_id, inbox_id))
 
 
 @router.post("/inboxes/{inbox_id}/assignment_policy", response_model=PolicyPublic)
@@ -148,36 +129,18 @@ async def link_inbox_policy(
     tasks: BackgroundTasks,
 ) -> PolicyPublic:
     """Links the policy, replacing any earlier one (one policy per inbox)."""
-    await engine.catalog.link_policy(account_id, inbox_id, body.assignment_policy_id)
-    trigger(tasks, engine, {inbox_id})
-    return await policy_public(engine, account_id, body.assignment_policy_id)
+    changed = await inboxes.link_policy(
+        engine.deps, account_id, inbox_id, body.assignment_policy_id
+    )
+    return PolicyPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 @router.delete("/inboxes/{inbox_id}/assignment_policy", status_code=204, response_class=Response)
 async def unlink_inbox_policy(
     account_id: AccountDep, inbox_id: IdPath, engine: EngineDep
 ) -> Response:
-    if await _linked_policy(engine, account_id, inbox_id) is None:
-        raise errors.PolicyNotFound(f"for inbox {inbox_id}")
-    async with engine.records.write() as conn:
-        await conn.execute(
-            sa.delete(inbox_assignment_policies).where(
-                inbox_assignment_policies.c.inbox_id == inbox_id
-            )
-        )
+    await inboxes.unlink_policy(engine.deps, account_id, inbox_id)
     return Response(status_code=204)
-
-
-async def _linked_policy(engine: EngineDep, account_id: int, inbox_id: int) -> int | None:
-    await engine.records.get(inboxes, account_id, inbox_id, errors.InboxNotFound)
-    async with engine.records.read() as conn:
-        found = await conn.execute(
-            sa.select(inbox_assignment_policies.c.assignment_policy_id).where(
-                inbox_assignment_policies.c.inbox_id == inbox_id
-            )
-        )
-        value = found.scalar_one_or_none()
-    return int(value) if value is not None else None
 
 
 # run now -------------------------------------------------------------------------------
@@ -191,8 +154,7 @@ async def assign_inbox(
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> BatchPublic:
     """Run one batch of the inbox's assignment now; every outcome says why."""
-    await engine.records.get(inboxes, account_id, inbox_id, errors.InboxNotFound)
-    result = await engine.assign_inbox(inbox_id, limit)
+    result = await runs.assign_now(engine.deps, account_id, inbox_id, limit)
     return BatchPublic(
         inbox_id=result.inbox_id,
         skipped=result.skipped,
@@ -211,7 +173,3 @@ async def assign_inbox(
         ],
         agent_filters=verdicts(result.agent_filters),
     )
-
-
-def verdicts(reasons: Mapping[int, AgentReason]) -> list[AgentVerdict]:
-    return [AgentVerdict(agent_id=a, reason=r) for a, r in sorted(reasons.items())]

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header
 
 from autoassign.core import errors
-from autoassign.core.model import Account
 from autoassign.entrypoints.api.deps import EngineDep, IdPath
 from autoassign.entrypoints.api.errors import ERROR_RESPONSES
 from autoassign.entrypoints.api.schemas.policies import (
@@ -17,6 +16,7 @@ from autoassign.entrypoints.api.schemas.policies import (
     TokenCreate,
     TokenPublic,
 )
+from autoassign.services import accounts
 
 
 async def require_admin(
@@ -28,7 +28,8 @@ async def require_admin(
     expected = engine.settings.admin_token
     if not expected:
         raise errors.NotAuthenticated("the platform API is off: set AUTOASSIGN_ADMIN_TOKEN")
-    if not api_access_token or not hmac.compare_digest(api_access_token, expected):
+    given = (api_access_token or "").encode("utf-8", "surrogatepass")
+    if not given or not hmac.compare_digest(given, expected.encode()):
         raise errors.NotAuthenticated("a valid platform api_access_token is required")
 
 
@@ -43,13 +44,10 @@ router = APIRouter(
 @router.post("/accounts", response_model=AccountWithToken)
 async def create_account(body: AccountCreate, engine: EngineDep) -> AccountWithToken:
     """Create an account and its first API token (shown once: only its hash is kept)."""
-    now = engine.clock.now()
-    account = await engine.catalog.add_account(Account(0, body.name), now)
-    token = await engine.accounts.issue_token(account.id, "default", now)
-    return AccountWithToken(id=account.id, name=account.name, api_access_token=token)
+    return AccountWithToken.model_validate(await accounts.create_account(engine.deps, body.name))
 
 
 @router.post("/accounts/{account_id}/tokens", response_model=TokenPublic)
 async def create_token(account_id: IdPath, body: TokenCreate, engine: EngineDep) -> TokenPublic:
-    token = await engine.accounts.issue_token(account_id, body.name, engine.clock.now())
+    token = await accounts.issue_token(engine.deps, account_id, body.name)
     return TokenPublic(account_id=account_id, api_access_token=token)

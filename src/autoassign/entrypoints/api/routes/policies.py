@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import cast
 
-import sqlalchemy as sa
 from fastapi import BackgroundTasks, Response
 
-from autoassign.adapters.sql.directory import Directory
-from autoassign.adapters.sql.tables import assignment_policies, inbox_assignment_policies, inboxes
-from autoassign.bootstrap import Engine
-from autoassign.core import errors
+from autoassign.core.drafts import PolicyPatch
 from autoassign.core.policies import AssignmentPolicy
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
-from autoassign.entrypoints.api.routes._common import account_router, trigger
+from autoassign.entrypoints.api.routes._common import account_router, queue_runs
 from autoassign.entrypoints.api.schemas.directory import InboxPublic
 from autoassign.entrypoints.api.schemas.policies import PolicyCreate, PolicyPublic, PolicyUpdate
+from autoassign.services import policies
 
 router = account_router("assignment policies")
 
 
-async def policy_public(engine: Engine, account_id: int, policy_id: int) -> PolicyPublic:
-    [row] = await Directory(engine.records).policies(account_id, policy_id)
-    return PolicyPublic.model_validate(row)
-
-
 @router.get("/assignment_policies", response_model=list[PolicyPublic])
 async def list_policies(account_id: AccountDep, engine: EngineDep) -> list[PolicyPublic]:
-    found = await Directory(engine.records).policies(account_id)
-    return [PolicyPublic.model_validate(r) for r in found]
+    found = await policies.list_policies(engine.deps, account_id)
+    return [PolicyPublic.model_validate(p) for p in found]
 
 
 @router.post("/assignment_policies", response_model=PolicyPublic)
@@ -36,14 +28,15 @@ async def create_policy(
     account_id: AccountDep, body: PolicyCreate, engine: EngineDep
 ) -> PolicyPublic:
     """Name must be unique in the account (409 otherwise)."""
-    policy = AssignmentPolicy(id=0, account_id=account_id, **body.model_dump())
-    saved = await engine.catalog.add_policy(policy, engine.clock.now())
-    return await policy_public(engine, account_id, saved.id)
+    draft = AssignmentPolicy(id=0, account_id=account_id, **body.model_dump())
+    return PolicyPublic.model_validate(await policies.create_policy(engine.deps, draft))
 
 
 @router.get("/assignment_policies/{policy_id}", response_model=PolicyPublic)
 async def get_policy(account_id: AccountDep, policy_id: IdPath, engine: EngineDep) -> PolicyPublic:
-    return await policy_public(engine, account_id, policy_id)
+    return PolicyPublic.model_validate(
+        await policies.get_policy(engine.deps, account_id, policy_id)
+    )
 
 
 @router.patch("/assignment_policies/{policy_id}", response_model=PolicyPublic)
@@ -55,12 +48,9 @@ async def update_policy(
     tasks: BackgroundTasks,
 ) -> PolicyPublic:
     """Partial update; ``exclude_older_than_hours: null`` removes the age limit."""
-    changes = body.model_dump(exclude_unset=True)
-    current = await engine.catalog.get_policy(account_id, policy_id)
-    updated = replace(current, **changes)  # validated again by AssignmentPolicy
-    await engine.catalog.save_policy(updated, engine.clock.now())
-    trigger(tasks, engine, await Directory(engine.records).policy_inbox_ids(policy_id))
-    return await policy_public(engine, account_id, policy_id)
+    patch = cast(PolicyPatch, body.model_dump(exclude_unset=True))
+    changed = await policies.update_policy(engine.deps, account_id, policy_id, patch)
+    return PolicyPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 @router.put("/assignment_policies/{policy_id}", response_model=PolicyPublic)
@@ -78,7 +68,7 @@ async def put_policy(
 @router.delete("/assignment_policies/{policy_id}", status_code=204, response_class=Response)
 async def delete_policy(account_id: AccountDep, policy_id: IdPath, engine: EngineDep) -> Response:
     """Also unlinks it from its inboxes."""
-    await engine.records.delete(assignment_policies, account_id, policy_id, errors.PolicyNotFound)
+    await policies.delete_policy(engine.deps, account_id, policy_id)
     return Response(status_code=204)
 
 
@@ -86,17 +76,5 @@ async def delete_policy(account_id: AccountDep, policy_id: IdPath, engine: Engin
 async def list_policy_inboxes(
     account_id: AccountDep, policy_id: IdPath, engine: EngineDep
 ) -> dict[str, list[InboxPublic]]:
-    await engine.catalog.get_policy(account_id, policy_id)
-    found = await engine.records.all(
-        inboxes,
-        account_id,
-        inboxes.c.id.in_(
-            sa.select(inbox_assignment_policies.c.inbox_id).where(
-                inbox_assignment_policies.c.assignment_policy_id == policy_id
-            )
-        ),
-    )
-    return {"inboxes": [InboxPublic.model_validate(r) for r in found]}
-
-
-__all__ = ["policy_public", "router"]
+    found = await policies.list_policy_inboxes(engine.deps, account_id, policy_id)
+    return {"inboxes": [InboxPublic.model_validate(i) for i in found]}

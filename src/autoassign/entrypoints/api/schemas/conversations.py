@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from autoassign.core.model import Priority, Status
-from autoassign.core.reasons import AgentReason, SkipReason
+from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
 from autoassign.entrypoints.api.schemas.common import (
     Body,
     Id,
@@ -75,7 +75,7 @@ class OutcomePublic(Out):
     conversation_id: int
     agent_id: int | None
     #: "assigned" or the reason it was not
-    result: str
+    result: OutcomeKind
     detail: str
     agents: list[AgentVerdict]
 
@@ -103,7 +103,7 @@ class ExplanationPublic(Out):
     inbox_id: int
     assignee_id: int | None
     #: "assigned", "would_be_assigned", or why it is not assigned
-    result: str
+    result: OutcomeKind
     assignment: AssignmentRecordPublic | None
     next_agent_id: int | None
     agents: list[AgentVerdict]

@@ -84,6 +84,11 @@ class CapacityUpdate(Patch):
     exclusion_rules: ExclusionRulesBody | None = None
 
 
+class ExclusionRulesPublic(Out):
+    excluded_labels: list[str]
+    exclude_older_than_hours: int | None
+
+
 class InboxLimitPublic(Out):
     id: int
     agent_capacity_policy_id: int
@@ -96,7 +101,7 @@ class CapacityPublic(Out):
     account_id: int
     name: str
     description: str
-    exclusion_rules: ExclusionRulesBody
+    exclusion_rules: ExclusionRulesPublic
     assigned_agent_count: int
     inbox_capacity_limits: list[InboxLimitPublic]
     created_at: UnixTime

@@ -1,0 +1,98 @@
+"""Inboxes, their members, and the assignment policy linked to each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from autoassign.adapters.sql import owned
+from autoassign.adapters.sql.repositories._members import change_members
+from autoassign.adapters.sql.tables import (
+    accounts,
+    agents,
+    assignment_policies,
+    inbox_assignment_policies,
+    inbox_members,
+    inboxes,
+)
+from autoassign.core.drafts import InboxPatch, Membership
+from autoassign.core.model import Inbox
+
+
+class SqlInboxes:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, inbox: Inbox, now: datetime) -> int:
+        await owned.require(self._conn, accounts, [inbox.account_id], inbox.account_id)
+        return await owned.insert(
+            self._conn,
+            inboxes,
+            {
+                "account_id": inbox.account_id,
+                "name": inbox.name,
+                "enable_auto_assignment": inbox.enable_auto_assignment,
+                "created_at": now,
+            },
+        )
+
+    async def update(self, account_id: int, inbox_id: int, patch: InboxPatch) -> None:
+        await owned.update(self._conn, inboxes, account_id, inbox_id, patch)
+
+    async def delete(self, account_id: int, inbox_id: int) -> None:
+        await owned.delete(self._conn, inboxes, account_id, inbox_id)
+
+    async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None:
+        await owned.require(self._conn, inboxes, inbox_ids, account_id)
+
+    async def change_members(
+        self, account_id: int, inbox_id: int, agent_ids: Sequence[int], change: Membership
+    ) -> set[int]:
+        await self.require(account_id, [inbox_id])
+        await owned.require(self._conn, agents, agent_ids, account_id)
+        return await change_members(
+            self._conn, inbox_members, "inbox_id", inbox_id, agent_ids, change
+        )
+
+    async def policy_id(self, account_id: int, inbox_id: int) -> int | None:
+        await self.require(account_id, [inbox_id])
+        found = await self._conn.execute(
+            sa.select(inbox_assignment_policies.c.assignment_policy_id).where(
+                inbox_assignment_policies.c.inbox_id == inbox_id
+            )
+        )
+        value = found.scalar_one_or_none()
+        return int(value) if value is not None else None
+
+    async def link_policy(self, inbox_id: int, policy_id: int) -> None:
+        await self.unlink_policy(inbox_id)
+        await self._conn.execute(
+            sa.insert(inbox_assignment_policies).values(
+                inbox_id=inbox_id, assignment_policy_id=policy_id
+            )
+        )
+
+    async def unlink_policy(self, inbox_id: int) -> None:
+        await self._conn.execute(
+            sa.delete(inbox_assignment_policies).where(
+                inbox_assignment_policies.c.inbox_id == inbox_id
+            )
+        )
+
+    async def sweepable_ids(self) -> list[int]:
+        query = (
+            sa.select(inboxes.c.id)
+            .join(inbox_assignment_policies, inbox_assignment_policies.c.inbox_id == inboxes.c.id)
+            .join(
+                assignment_policies,
+                assignment_policies.c.id == inbox_assignment_policies.c.assignment_policy_id,
+            )
+            .where(
+                inboxes.c.enable_auto_assignment.is_(True), assignment_policies.c.enabled.is_(True)
+            )
+            .order_by(inboxes.c.id)
+        )
+        return list((await self._conn.execute(query)).scalars())

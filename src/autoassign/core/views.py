@@ -1,0 +1,195 @@
+"""What the API lists and shows, as typed read models (never bare dicts).
+
+These are the read side's results: a row of an aggregate plus the few derived fields a
+client reads with it (labels, counts, limits). The write side works on the entities in
+``model`` and ``policies``; views are only rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from autoassign.core.model import Conversation, Presence, Priority, Status
+from autoassign.core.policies import AssignmentOrder, ConversationPriority
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    id: int
+    account_id: int
+    name: str
+    email: str | None
+    availability: Presence
+    auto_offline: bool
+    capacity_policy_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxView:
+    id: int
+    account_id: int
+    name: str
+    enable_auto_assignment: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamView:
+    id: int
+    account_id: int
+    name: str
+    allow_auto_assign: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    id: int
+    account_id: int
+    inbox_id: int
+    status: Status
+    priority: Priority | None
+    team_id: int | None
+    assignee_id: int | None
+    created_at: datetime
+    last_activity_at: datetime
+    updated_at: datetime
+    labels: tuple[str, ...] = ()
+
+    @property
+    def assignable(self) -> bool:
+        return self.status is Status.OPEN and self.assignee_id is None
+
+    def entity(self) -> Conversation:
+        """The conversation as the planner sees it."""
+        return Conversation(
+            id=self.id,
+            account_id=self.account_id,
+            inbox_id=self.inbox_id,
+            created_at=self.created_at,
+            last_activity_at=self.last_activity_at,
+            status=self.status,
+            labels=frozenset(self.labels),
+            priority=self.priority,
+            team_id=self.team_id,
+            assignee_id=self.assignee_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    id: int
+    account_id: int
+    name: str
+    description: str
+    assignment_order: AssignmentOrder
+    conversation_priority: ConversationPriority
+    fair_distribution_limit: int
+    fair_distribution_window: int
+    enabled: bool
+    exclude_older_than_hours: int | None
+    assigned_inbox_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionRulesView:
+    excluded_labels: tuple[str, ...]
+    exclude_older_than_hours: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxLimitView:
+    id: int
+    agent_capacity_policy_id: int
+    inbox_id: int
+    conversation_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPolicyView:
+    id: int
+    account_id: int
+    name: str
+    description: str
+    exclusion_rules: ExclusionRulesView
+    assigned_agent_count: int
+    inbox_capacity_limits: tuple[InboxLimitView, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookView:
+    id: int
+    account_id: int
+    url: str
+    subscriptions: tuple[str, ...]
+    secret: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentEventView:
+    id: int
+    account_id: int
+    inbox_id: int
+    conversation_id: int
+    agent_id: int
+    policy_id: int | None
+    selector: str
+    reason: str
+    assigned_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    page: int
+    per_page: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilter:
+    """Conversation list filters; None means "any"."""
+
+    inbox_id: int | None = None
+    status: Status | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    unassigned: bool | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Assignment event filters; ``since`` inclusive, ``until`` exclusive."""
+
+    inbox_id: int | None = None
+    agent_id: int | None = None
+    conversation_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    page: int = 1
+    per_page: int = 25
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page

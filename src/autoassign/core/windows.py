@@ -1,0 +1,48 @@
+"""The sliding-window rule, in one place, for every state store and the SQL rebuild.
+
+Why here: the rule "an assignment counts towards an agent's fair-distribution limit for
+exactly ``window_seconds`` after it was made" used to be spelled out in each state store
+(memory, Redis, and again inside Lua). A store that rounds or compares differently would
+count a different window, and the limit would depend on the back end. Every store now asks
+this module for the cutoff and keeps only entries *after* it; the Lua scripts receive the
+cutoff as an argument and never compute it.
+
+Times are integer milliseconds since the epoch, the unit every state store keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+def to_ms(moment: datetime) -> int:
+    """``moment`` as integer milliseconds since the epoch (truncated)."""
+    return int(moment.timestamp() * 1000)
+
+
+def window_cutoff_ms(now: datetime, window_seconds: int) -> int:
+    """The newest time (ms) that has already left the window at ``now``.
+
+    An entry recorded at ``at_ms`` is in the window while ``at_ms > cutoff``: it leaves
+    exactly ``window_seconds`` after it was recorded.
+    """
+    return to_ms(now) - window_seconds * 1000
+
+
+def in_window(at_ms: int, cutoff_ms: int) -> bool:
+    """Whether an entry recorded at ``at_ms`` still counts, given ``window_cutoff_ms``."""
+    return at_ms > cutoff_ms
+
+
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    """The same cutoff as a datetime, for reading recent assignments back from SQL
+    (which keeps those strictly after it)."""
+    return now - timedelta(seconds=window_seconds)
+
+
+def expiry_ms(now: datetime, ttl_seconds: int) -> int:
+    """When a heartbeat sent at ``now`` stops counting: present while expiry > now (ms)."""
+    return to_ms(now) + ttl_seconds * 1000
+
+
+__all__ = ["expiry_ms", "in_window", "to_ms", "window_cutoff_ms", "window_start"]

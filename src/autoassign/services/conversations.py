@@ -1,0 +1,124 @@
+"""Conversations: create, change, assign by hand, and explain their assignment.
+
+The rules a conversation change follows live here: moving to a team the assignee is not
+in clears the assignee; an assignment by hand is recorded in the history (it counts
+toward no fair-distribution window) and announced once committed. Which of these run
+the inbox is the trigger table's (``triggers``).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from autoassign.core.drafts import ConversationChanges, ConversationPatch
+from autoassign.core.events import ConversationAssigned
+from autoassign.core.model import Conversation
+from autoassign.core.views import ConversationFilter, ConversationView, Page, Paging
+from autoassign.services import explain, triggers
+from autoassign.services.context import Changed, Deps
+
+MANUAL_REASON = "assigned by hand"
+
+
+async def list_conversations(
+    deps: Deps, account_id: int, where: ConversationFilter, paging: Paging
+) -> Page[ConversationView]:
+    async with deps.uow.read() as uow:
+        return await uow.queries.conversations(account_id, where, paging)
+
+
+async def get_conversation(deps: Deps, account_id: int, conversation_id: int) -> ConversationView:
+    async with deps.uow.read() as uow:
+        return await uow.queries.conversation(account_id, conversation_id)
+
+
+async def create_conversations(
+    deps: Deps, account_id: int, drafts: list[Conversation]
+) -> Changed[list[int]]:
+    """Many at once (imports, demos); each open, unassigned one runs its inbox."""
+    async with deps.uow.write() as uow:
+        ids = await uow.conversations.add_many(account_id, drafts, deps.clock.now())
+    run = frozenset(d.inbox_id for d in drafts if d.assignable)
+    return Changed(ids, run)
+
+
+async def create_conversation(deps: Deps, draft: Conversation) -> Changed[ConversationView]:
+    """An open, unassigned conversation is offered to the inbox's agents right away."""
+    async with deps.uow.write() as uow:
+        [conversation_id] = await uow.conversations.add_many(
+            draft.account_id, [draft], deps.clock.now()
+        )
+        created = await uow.queries.conversation(draft.account_id, conversation_id)
+        run = await triggers.inboxes_to_run(
+            uow, triggers.conversation_created(created), inbox_id=created.inbox_id
+        )
+    return Changed(created, run)
+
+
+async def update_conversation(
+    deps: Deps, account_id: int, conversation_id: int, patch: ConversationPatch
+) -> Changed[ConversationView]:
+    """Moving to a team the assignee is not in clears the assignee (team rules hold for
+    every assignment, not only the engine's)."""
+    async with deps.uow.write() as uow:
+        before = await uow.queries.conversation(account_id, conversation_id)
+        changes = cast(ConversationChanges, dict(patch))
+        team_id = patch.get("team_id", before.team_id)
+        if "team_id" in patch and team_id != before.team_id and team_id is not None:
+            await uow.teams.require(account_id, [team_id])
+            if before.assignee_id is not None and not await uow.teams.has_member(
+                team_id, before.assignee_id
+            ):
+                changes["assignee_id"] = None
+        await uow.conversations.update(account_id, conversation_id, changes, deps.clock.now())
+        after = await uow.queries.conversation(account_id, conversation_id)
+        run = await triggers.inboxes_to_run(
+            uow, triggers.conversation_updated(before, after), inbox_id=after.inbox_id
+        )
+    return Changed(after, run)
+
+
+async def assign_by_hand(
+    deps: Deps, account_id: int, conversation_id: int, assignee_id: int | None
+) -> Changed[ConversationView]:
+    """Assign to an agent of the account, or unassign with None (which offers an open
+    conversation to the engine again). A person may assign past limits: limits govern
+    the engine, and the assignment is recorded with its reason."""
+    now = deps.clock.now()
+    async with deps.uow.write() as uow:
+        before = await uow.queries.conversation(account_id, conversation_id)
+        if assignee_id is not None:
+            await uow.agents.require(account_id, [assignee_id])
+        changes = ConversationChanges(assignee_id=assignee_id)
+        await uow.conversations.update(account_id, conversation_id, changes, now)
+        changed_hands = assignee_id is not None and assignee_id != before.assignee_id
+        if changed_hands and assignee_id is not None:
+            await uow.conversations.record_manual(
+                account_id, before.inbox_id, conversation_id, assignee_id, MANUAL_REASON, now
+            )
+        after = await uow.queries.conversation(account_id, conversation_id)
+        run = await triggers.inboxes_to_run(
+            uow, triggers.assigned_by_hand(before, after), inbox_id=after.inbox_id
+        )
+    if changed_hands and assignee_id is not None:
+        event = ConversationAssigned(
+            account_id=account_id,
+            inbox_id=after.inbox_id,
+            conversation_id=conversation_id,
+            agent_id=assignee_id,
+            policy_id=None,
+            assigned_at=now,
+            reason=MANUAL_REASON,
+        )
+        await deps.sink.publish([event])
+    return Changed(after, run)
+
+
+async def explain_assignment(
+    deps: Deps, account_id: int, conversation_id: int
+) -> explain.Explanation:
+    """Why it is assigned to whom, or why not: a dry run that changes nothing."""
+    view = await get_conversation(deps, account_id, conversation_id)
+    return await explain.explain_conversation(
+        view.entity(), store=deps.store, state=deps.state, clock=deps.clock
+    )

@@ -1,0 +1,41 @@
+"""Webhooks: where an account's assignment events are POSTed, signed with a secret."""
+
+from __future__ import annotations
+
+import secrets
+
+from autoassign.core.drafts import WebhookDraft, WebhookPatch
+from autoassign.core.views import WebhookView
+from autoassign.services.context import Deps
+
+
+async def list_webhooks(deps: Deps, account_id: int) -> list[WebhookView]:
+    async with deps.uow.read() as uow:
+        return await uow.queries.webhooks(account_id)
+
+
+async def get_webhook(deps: Deps, account_id: int, webhook_id: int) -> WebhookView:
+    async with deps.uow.read() as uow:
+        return await uow.queries.webhook(account_id, webhook_id)
+
+
+async def create_webhook(deps: Deps, account_id: int, draft: WebhookDraft) -> WebhookView:
+    """Each webhook gets its own random signing secret."""
+    async with deps.uow.write() as uow:
+        webhook_id = await uow.webhooks.add(
+            account_id, draft, secrets.token_hex(32), deps.clock.now()
+        )
+        return await uow.queries.webhook(account_id, webhook_id)
+
+
+async def update_webhook(
+    deps: Deps, account_id: int, webhook_id: int, patch: WebhookPatch
+) -> WebhookView:
+    async with deps.uow.write() as uow:
+        await uow.webhooks.update(account_id, webhook_id, patch)
+        return await uow.queries.webhook(account_id, webhook_id)
+
+
+async def delete_webhook(deps: Deps, account_id: int, webhook_id: int) -> None:
+    async with deps.uow.write() as uow:
+        await uow.webhooks.delete(account_id, webhook_id)
