@@ -18,6 +18,9 @@ AutoassignError
 │   └── WebhookNotFound
 ├── NotAuthenticated             no valid API token
 ├── Conflict                     a uniqueness or reference rule would be broken
+├── WebhookError                 a webhook delivery that must not happen or be trusted
+│   ├── WebhookTargetRefused     the target is not public and not allow-listed
+│   └── InvalidSignature         a received delivery's signature does not verify
 └── BackendUnavailable           infrastructure is down; the operation changed nothing
     ├── StoreUnavailable         the SQL database
     └── StateStoreUnavailable    the state store (Redis)
@@ -112,6 +115,18 @@ class NotAuthenticated(AutoassignError):
 
 class Conflict(AutoassignError):
     """The change conflicts with an existing object."""
+
+
+class WebhookError(AutoassignError):
+    """A webhook delivery that must not happen, or must not be trusted."""
+
+
+class WebhookTargetRefused(WebhookError):
+    """The webhook's host is not public and not allow-listed."""
+
+
+class InvalidSignature(WebhookError):
+    """The delivery's signature does not verify: forged, altered, replayed or malformed."""
 
 
 class BackendUnavailable(AutoassignError):

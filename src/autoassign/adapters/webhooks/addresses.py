@@ -19,6 +19,8 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from autoassign.core import errors
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -176,7 +178,7 @@ async def system_resolve(host: str, port: int) -> Sequence[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-class TargetRefused(Exception):
+class TargetRefused(errors.WebhookTargetRefused):
     """The webhook's host is not public and not allow-listed: a permanent failure.
 
     Deliberately not an ``httpx2.HTTPError``: those are transient and retried, while

@@ -23,6 +23,8 @@ import hmac
 import time
 from collections.abc import Mapping
 
+from autoassign.core import errors
+
 SIGNATURE_HEADER = "X-Autoassign-Signature"
 #: Standard Webhooks headers (lower case, as the specification spells them)
 ID_HEADER = "webhook-id"
@@ -74,7 +76,7 @@ def sign_v1(secret: str | bytes, delivery_id: str, timestamp: int, body: bytes) 
     return "v1," + base64.b64encode(digest).decode()
 
 
-class SignatureError(ValueError):
+class SignatureError(errors.InvalidSignature, ValueError):
     """A delivery that must not be trusted: forged, altered, replayed or malformed."""
 
 
