@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PORT   ?= 8000
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench install services check lint typecheck imports clean
+.PHONY: run test bench bench-wakeups faults install services browser check lint typecheck imports clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,9 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 ## Embedded default: SQLite file in ./data, in-process state; no servers needed.
-## Seeds a demo account on first start, prints its API token, serves on :8000.
+## Seeds a demo account on first start, prints its API token and the admin page's URL,
+## serves on :8000 (another port: make run PORT=8080).
 run: install
-	$(BIN)/autoassign serve --demo
+	$(BIN)/autoassign serve --demo --port $(PORT)
 
 ## PostgreSQL and Redis on 127.0.0.1, started (or installed) if they are not running.
 services:
@@ -36,13 +39,36 @@ imports: install
 
 check: lint typecheck imports
 
-test: install services check
+## Debian's Chromium, which the browser tests drive through Playwright (installed from
+## Debian's packages when missing; `playwright install` is never used).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: install services browser check
 	$(BIN)/pytest
 
 ## Throughput, baseline, ceiling, latency, growth, memory and a profile (about 12 min on
 ## 2 cores); prints a table and writes docs/benchmarks.md. Not part of `make test`.
 bench: install services
 	PYTHONPATH=. $(BIN)/python -m bench
+
+## Fault injection (issue 10): its own PostgreSQL and Redis servers, workers and an API,
+## killed, stopped, flushed and restarted; invariants checked in SQL after each scenario.
+## Prints, per fault, the runs and the worst time-to-recover, and writes them into
+## docs/faults.md. `make test` runs the short profile of the same tests.
+faults: install services
+	AUTOASSIGN_TEST_FAULTS=full $(BIN)/pytest -m faults tests/faults
+
+## How soon a window opening is followed by its assignment (100 cases per back end,
+## about 1 min); the periodic sweep is set to an hour, so only exact wake-ups count.
+bench-wakeups: install services
+	PYTHONPATH=. $(BIN)/python -m bench.wakeups
+
+## The simulator against Erlang C and Erlang A (docs/simulator.md; about half an hour on
+## 2 cores): every case, written into the doc's validation table. Not part of `make test`.
+simulate-validate: install
+	$(BIN)/python -m autoassign.simulation.validation --workers 2 --write docs/simulator.md
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,6 +8,7 @@ after them from plain callables, so nothing calls back into a half-built object.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,15 +19,16 @@ from autoassign.adapters.jobs.inprocess import InProcessJobQueue
 from autoassign.adapters.metrics import Metrics
 from autoassign.adapters.sql import migrate
 from autoassign.adapters.sql.engine import libpq_url, make_engine
+from autoassign.adapters.sql.overview import SqlOverview
 from autoassign.adapters.sql.store import SqlAssignmentStore
 from autoassign.adapters.sql.uow import SqlUnitOfWorkFactory
 from autoassign.adapters.state.memory import MemoryStateStore
-from autoassign.adapters.webhooks import WebhookDispatcher, WebhookSink
+from autoassign.adapters.webhooks import DeliveryRunner, Doorbell, WebhookSender
 from autoassign.config import Settings
 from autoassign.core.ports import AssignmentStore, Clock, EventSink, JobQueue, StateStore
 from autoassign.core.ports.state import RunGate
-from autoassign.core.views import WebhookView
-from autoassign.services import runs
+from autoassign.core.ports.uow import UnitOfWorkFactory
+from autoassign.services import deliveries, runs
 from autoassign.services.context import Deps
 
 
@@ -42,7 +44,8 @@ class Engine:
     #: queue only the run gate)
     state: StateStore
     jobs: JobQueue
-    webhooks: WebhookDispatcher
+    #: the webhook outbox's runner (in the background on the embedded default)
+    webhooks: DeliveryRunner
     metrics: Metrics
 
     @property
@@ -55,6 +58,8 @@ class Engine:
 
     async def start(self) -> None:
         await self.jobs.start()
+        if self.settings.embedded:
+            await self.webhooks.start()
 
     async def aclose(self) -> None:
         await self.jobs.stop()
@@ -67,10 +72,13 @@ def make_jobs(settings: Settings, deps: Deps, gate: RunGate) -> JobQueue:
     """In-process on the embedded default; Procrastinate on PostgreSQL."""
     run = partial(runs.run_inbox_job, deps)
     sweep = partial(runs.sweepable_inbox_ids, deps)
+    lost = partial(runs.lost_run_requests, deps)
     if settings.embedded:
         return InProcessJobQueue(
             run,
             sweep,
+            clock=deps.clock,
+            lost=lost,
             sweep_interval=settings.sweep_interval,
             retry_delay=settings.job_retry_delay,
             concurrency=settings.worker_concurrency,
@@ -82,11 +90,14 @@ def make_jobs(settings: Settings, deps: Deps, gate: RunGate) -> JobQueue:
         gate=gate,
         run=run,
         sweep=sweep,
+        lost=lost,
         sweep_interval=settings.sweep_interval,
         retry_delay=settings.job_retry_delay,
         stalled_after=settings.stalled_after,
+        wedged_after=settings.wedged_after,
         concurrency=settings.worker_concurrency,
         keep_finished_jobs=settings.keep_finished_jobs,
+        pool_size=settings.pool_size,
     )
 
 
@@ -106,48 +117,88 @@ def make_state(settings: Settings) -> StateStore:
     return MemoryStateStore()
 
 
+def make_webhooks(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    jobs: JobQueue,
+    bell: Doorbell,
+    sender: WebhookSender | None = None,
+) -> DeliveryRunner:
+    """The outbox's runner, and who answers the doorbell: the runner itself on the
+    embedded default (a loop started with the engine); on PostgreSQL a Procrastinate
+    job that runs it on a worker, and this process's runner if it is running one."""
+    chosen = sender or WebhookSender(
+        timeout=settings.webhook_timeout, allowed_hosts=settings.webhook_allowed_hosts
+    )
+    rules = deliveries.DeliveryRules(
+        attempts=settings.webhook_attempts,
+        retry_delay=settings.webhook_retry_delay,
+        per_account=settings.webhook_account_concurrency,
+        lease=timedelta(seconds=max(60.0, 4 * settings.webhook_timeout)),
+        keep_for=timedelta(days=settings.webhook_log_days),
+    )
+    deliverer = deliveries.Deliverer(uow, clock, chosen, rules)
+    runner = DeliveryRunner(
+        claim=partial(deliveries.claim, deliverer),
+        attempt=partial(deliveries.attempt, deliverer),
+        next_due=partial(deliveries.next_due, deliverer),
+        release=partial(deliveries.release, deliverer),
+        prune=partial(deliveries.prune, deliverer),
+        clock=clock,
+        concurrency=settings.webhook_concurrency,
+        # embedded: every queued delivery rings, so polling is only a safety net
+        poll=1.0 if settings.embedded else 0.25,
+        close=chosen.aclose,
+    )
+    bell.listen(runner.ring)
+    if not settings.embedded:
+        from autoassign.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue
+        from autoassign.adapters.jobs.procrastinate_webhooks import register_deliveries
+
+        assert isinstance(jobs, ProcrastinateJobQueue)
+        conninfo = libpq_url(settings.database_url)
+        bell.listen(register_deliveries(jobs.app, conninfo, runner.run_until_idle))
+    return runner
+
+
 def build(
     settings: Settings,
     *,
     state: StateStore | None = None,
     sink: EventSink | None = None,
     clock: Clock | None = None,
-    webhooks: WebhookDispatcher | None = None,
+    sender: WebhookSender | None = None,
 ) -> Engine:
     sql = make_engine(settings.database_url, pool_size=settings.pool_size)
-    uow = SqlUnitOfWorkFactory(sql)
-    dispatcher = webhooks or WebhookDispatcher(
-        attempts=settings.webhook_attempts,
-        base_delay=settings.webhook_retry_delay,
-        allowed_hosts=settings.webhook_allowed_hosts,
-    )
-
-    async def webhook_targets(account_ids: set[int], event: str) -> list[WebhookView]:
-        async with uow.read() as reader:
-            return await reader.queries.webhook_targets(account_ids, event)
-
-    sinks: list[EventSink] = [LoggingEventSink(), WebhookSink(webhook_targets, dispatcher)]
+    # rung after a commit that queued webhook deliveries; answered once they are built
+    bell = Doorbell()
+    uow = SqlUnitOfWorkFactory(sql, on_queued=bell.ring)
+    sinks: list[EventSink] = [LoggingEventSink()]
     if sink is not None:
         sinks.append(sink)
     chosen_state = state if state is not None else make_state(settings)
+    chosen_clock = clock if clock is not None else SystemClock()
     metrics = Metrics()
     deps = Deps(
         uow=uow,
-        store=SqlAssignmentStore(sql),
+        store=SqlAssignmentStore(sql, on_queued=bell.ring),
         state=chosen_state,
-        clock=clock if clock is not None else SystemClock(),
+        clock=chosen_clock,
         sink=FanoutSink(*sinks),
         metrics=metrics,
         bulk_limit=settings.bulk_limit,
         presence_ttl=settings.presence_ttl,
+        overview=SqlOverview(sql),
     )
+    jobs = make_jobs(settings, deps, chosen_state)
     return Engine(
         settings=settings,
         sql=sql,
         deps=deps,
         state=chosen_state,
-        jobs=make_jobs(settings, deps, chosen_state),
-        webhooks=dispatcher,
+        jobs=jobs,
+        webhooks=make_webhooks(settings, uow, chosen_clock, jobs, bell, sender),
         metrics=metrics,
     )
 

@@ -28,12 +28,17 @@ class Settings(BaseSettings):
     pool_size: int = Field(5, gt=0)
     #: token for the platform API (creating accounts); unset: the platform API is off
     admin_token: str | None = None
+    #: largest request body the API reads, in bytes (413 beyond it)
+    max_body_bytes: int = Field(1_048_576, gt=0)
     #: seconds between periodic sweeps of every inbox with auto-assignment on
     sweep_interval: int = Field(300, gt=0)
     #: seconds before a failed inbox run is tried again (doubling, in-process)
     job_retry_delay: int = Field(5, gt=0)
     #: seconds without a worker heartbeat after which its job is recovered
     stalled_after: float = Field(30.0, gt=0)
+    #: seconds a job may stay ``doing`` while its worker heartbeats before it is taken as
+    #: wedged (failed, its inbox queued again); unset: max(10 * stalled_after, 300)
+    wedged_after: float | None = Field(None, gt=0)
     #: inbox runs one worker process executes at once
     worker_concurrency: int = Field(4, gt=0)
     #: keep finished Procrastinate jobs (and their events) instead of deleting them
@@ -41,9 +46,19 @@ class Settings(BaseSettings):
     #: tries per webhook delivery, and the first retry delay in seconds (doubling)
     webhook_attempts: int = Field(5, gt=0)
     webhook_retry_delay: float = Field(1.0, gt=0)
+    #: webhook deliveries sent at once (by the process running them), and at most per
+    #: account, so one account's slow receiver never holds up the others'
+    webhook_concurrency: int = Field(16, gt=0)
+    webhook_account_concurrency: int = Field(4, gt=0)
+    #: seconds a webhook attempt may wait to connect, send or read (twice that in all)
+    webhook_timeout: float = Field(5.0, gt=0)
+    #: days the delivery log keeps settled deliveries and their attempts
+    webhook_log_days: float = Field(7.0, gt=0)
     #: webhook targets allowed although not public (loopback, private, link-local...):
     #: comma-separated exact host names, addresses or CIDR ranges; empty: public only
     webhook_allowed_hosts: str = ""
+    #: least severe log level written: DEBUG, INFO, WARNING, ERROR or CRITICAL
+    log_level: str = "INFO"
 
     @field_validator("database_url")
     @classmethod
@@ -60,6 +75,14 @@ class Settings(BaseSettings):
         if not evenly:
             raise ValueError("sweep_interval must divide a minute, an hour or a day evenly")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @field_validator("webhook_allowed_hosts")
     @classmethod

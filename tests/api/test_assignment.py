@@ -152,9 +152,11 @@ def test_explanations_for_each_reason(api: Api, account):
     rate_limited = api.inbox(account, [online], policy={"fair_distribution_limit": 1})
     api.conversation(account, rate_limited["id"])
     limited = api.conversation(account, rate_limited["id"])
-    assert explain(api, account, limited["id"])["agents"] == [
-        {"agent_id": online, "reason": "rate_limited"}
-    ]
+    why = explain(api, account, limited["id"])
+    [first] = api.ok("GET", account, "/assignment_events", params={"agent_id": online})["payload"]
+    opens = first["assigned_at"] + 3600  # the default window: "rate_limited until …"
+    assert why["agents"] == [{"agent_id": online, "reason": "rate_limited", "until": opens}]
+    assert why["waits_until"] == opens
 
     inbox = api.inbox(account, [online, busy])
     closed_team = api.ok(

@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
 from autoassign.adapters.webhooks import verify
-from tests.api.conftest import Api
+from tests.api.conftest import Account, Api
 
 
 class Receiver:
@@ -131,3 +133,124 @@ def test_a_loopback_webhook_is_refused_by_default(api: Api, account, receiver: R
     assert conversation["assignee_id"] == agent["id"]  # assignment is not affected
     time.sleep(0.3)
     assert receiver.requests == []
+
+
+def deliveries(api: Api, account: Account, hook_id: int, **query: int) -> dict[str, Any]:
+    """The delivery log, once nothing is pending any more (the runner is in the
+    background on the embedded default)."""
+    deadline = time.monotonic() + 10
+    while True:
+        page: dict[str, Any] = api.ok(
+            "GET", account, f"/webhooks/{hook_id}/deliveries", params=query
+        )
+        if all(d["status"] != "pending" for d in page["payload"]):
+            return page
+        assert time.monotonic() < deadline, page
+        time.sleep(0.05)
+
+
+def test_the_delivery_log_shows_each_attempt_and_a_replay_keeps_the_id(
+    api: Api, account: Account, receiver: Receiver
+):
+    hook = api.ok("POST", account, "/webhooks", json={"url": receiver.url})
+    agent = api.agent(account)
+    inbox = api.inbox(account, [agent["id"]])
+    api.conversation(account, inbox["id"])
+    receiver.wait_for(2)  # a 500, then a 204
+    page = deliveries(api, account, hook["id"])
+    assert page["meta"] == {"page": 1, "per_page": 25, "total": 1}
+    [delivery] = page["payload"]
+    assert delivery["status"] == "delivered"
+    assert delivery["attempts"] == 2
+    assert [(a["number"], a["status_code"]) for a in delivery["log"]] == [(1, 500), (2, 204)]
+    assert delivery["log"][0]["error"] == "status 500"
+    assert delivery["delivery_id"] == receiver.requests[0][0]["webhook-id"]
+    assert delivery["delivered_at"] is not None
+
+    path = f"/webhooks/{hook['id']}/deliveries/{delivery['delivery_id']}/replay"
+    replayed = api.ok("POST", account, path)
+    assert replayed["delivery_id"] == delivery["delivery_id"]
+    receiver.wait_for(3)
+    assert receiver.requests[2][0]["webhook-id"] == delivery["delivery_id"]
+    assert receiver.requests[2][1] == receiver.requests[0][1]  # the same body
+    [again] = deliveries(api, account, hook["id"])["payload"]
+    assert (again["status"], again["attempts"]) == ("delivered", 1)  # a new round
+    assert [a["number"] for a in again["log"]] == [1, 2, 3]
+
+
+def test_delivery_routes_refuse_what_is_not_the_accounts(api: Api, account: Account):
+    hook = api.ok("POST", account, "/webhooks", json={"url": "http://127.0.0.1:9/hook"})
+    other = api.new_account("other")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert api.call("GET", other, f"/webhooks/{hook['id']}/deliveries").status_code == 404
+    replay = f"/webhooks/{hook['id']}/deliveries/{unknown}/replay"
+    assert api.call("POST", account, replay).status_code == 404
+    assert api.call("POST", other, replay).status_code == 404
+    bad = f"/webhooks/{hook['id']}/deliveries/not-a-uuid/replay"
+    assert api.call("POST", account, bad).status_code == 422
+
+
+def test_an_assignment_by_hand_is_delivered_and_logged(
+    api: Api, account: Account, receiver: Receiver
+):
+    receiver.fail_first = 0
+    hook = api.ok("POST", account, "/webhooks", json={"url": receiver.url})
+    agent = api.agent(account, availability="offline")
+    inbox = api.inbox(account, [agent["id"]])
+    conversation = api.conversation(account, inbox["id"])
+    assert conversation["assignee_id"] is None
+    path = f"/conversations/{conversation['id']}/assignments"
+    api.ok("POST", account, path, json={"assignee_id": agent["id"]})
+    receiver.wait_for(1)
+    body = json.loads(receiver.requests[0][1])
+    assert (body["assignee_id"], body["reason"], body["policy_id"]) == (
+        agent["id"],
+        "assigned by hand",
+        None,
+    )
+    [delivery] = deliveries(api, account, hook["id"])["payload"]
+    assert delivery["status"] == "delivered"
+
+
+@pytest.mark.parametrize("webhook_allowed_hosts", [""])
+def test_a_refused_target_is_logged_as_refused_and_not_retried(
+    api: Api, account: Account, receiver: Receiver
+):
+    hook = api.ok("POST", account, "/webhooks", json={"url": receiver.url})
+    agent = api.agent(account)
+    inbox = api.inbox(account, [agent["id"]])
+    api.conversation(account, inbox["id"])
+    [delivery] = deliveries(api, account, hook["id"])["payload"]
+    assert (delivery["status"], delivery["attempts"]) == ("refused", 1)
+    [attempt] = delivery["log"]
+    assert attempt["status_code"] is None
+    assert "127.0.0.1 is loopback" in attempt["error"]
+    assert receiver.requests == []
+
+
+def test_the_pending_metric_is_read_from_the_outbox(api: Api, account: Account, receiver: Receiver):
+    receiver.fail_first = 0
+    hook = api.ok("POST", account, "/webhooks", json={"url": receiver.url})
+    agent = api.agent(account)
+    inbox = api.inbox(account, [agent["id"]])
+    api.conversation(account, inbox["id"])
+    [delivery] = deliveries(api, account, hook["id"])["payload"]
+    assert "autoassign_webhook_deliveries_pending 0.0" in api.client.get("/metrics").text
+    engine = api.client.app.state.engine  # type: ignore[attr-defined]
+    hole = socket.socket()  # accepts and never answers: the delivery stays pending
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(8)
+    try:
+        url = f"http://127.0.0.1:{hole.getsockname()[1]}/hook"
+        api.ok("PATCH", account, f"/webhooks/{hook['id']}", json={"url": url})
+        # not through ``api.call``: on PostgreSQL its drain would run the delivery job
+        path = f"/api/v1/accounts/{account.id}/webhooks/{hook['id']}/deliveries"
+        replay = f"{path}/{delivery['delivery_id']}/replay"
+        assert api.client.post(replay, headers=account.headers).status_code == 200
+        if engine.settings.embedded:  # sent at once by the runner, and hanging
+            deadline = time.monotonic() + 5
+            while not engine.webhooks.in_flight and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert "autoassign_webhook_deliveries_pending 1.0" in api.client.get("/metrics").text
+    finally:
+        hole.close()

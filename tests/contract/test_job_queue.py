@@ -8,14 +8,17 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from autoassign.adapters.clock import SystemClock
 from autoassign.adapters.jobs.inprocess import InProcessJobQueue
 from autoassign.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue, interval_to_cron
 from autoassign.adapters.sql.engine import libpq_url
 from autoassign.adapters.state.memory import MemoryStateStore
-from autoassign.core.ports import JobQueue
+from autoassign.core import errors
+from autoassign.core.ports import JobQueue, RunResult
 
 
 @dataclass
@@ -27,14 +30,19 @@ class Recorder:
     fail_times: dict[int, int] = field(default_factory=dict)
     during_run: Callable[[int], object] | None = None
     sweep_ids: list[int] = field(default_factory=list)
+    #: inbox → wake-up times the next runs ask for, in order
+    wakes: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     active: set[int] = field(default_factory=set)
     overlaps: int = 0
+    #: wall-clock start of each run, per inbox
+    started_at: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
-    async def run(self, inbox_id: int) -> bool:
+    async def run(self, inbox_id: int) -> RunResult:
         if inbox_id in self.active:
             self.overlaps += 1
         self.active.add(inbox_id)
         started = time.monotonic()
+        self.started_at[inbox_id].append(datetime.now(UTC))
         try:
             if self.during_run is not None:
                 result = self.during_run(inbox_id)
@@ -44,10 +52,11 @@ class Recorder:
             if self.fail_times.get(inbox_id, 0) > 0:
                 self.fail_times[inbox_id] -= 1
                 raise RuntimeError("boom")
+            wake_at = self.wakes[inbox_id].pop(0) if self.wakes[inbox_id] else None
             if self.full_times.get(inbox_id, 0) > 0:
                 self.full_times[inbox_id] -= 1
-                return True
-            return False
+                return RunResult(again=True, wake_at=wake_at)
+            return RunResult(wake_at=wake_at)
         finally:
             self.active.discard(inbox_id)
             self.runs[inbox_id].append((started, time.monotonic()))
@@ -66,7 +75,7 @@ async def queue(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIter
     made: JobQueue
     if request.param == "inprocess":
         made = InProcessJobQueue(
-            recorder.run, recorder.sweep, sweep_interval=3600, retry_delay=0.05
+            recorder.run, recorder.sweep, clock=SystemClock(), sweep_interval=3600, retry_delay=0.05
         )
     else:
         made = ProcrastinateJobQueue(
@@ -181,3 +190,108 @@ async def test_depth_counts_waiting_runs(queue: JobQueue, recorder):
     assert await queue.depth() == 2  # queued, not started yet
     await queue.drain()
     assert await queue.depth() == 0
+
+
+async def runs_until(queue: JobQueue, recorder: Recorder, inbox_id: int, count: int) -> None:
+    """Let the queue work until the inbox has run ``count`` times (at most 5 s): the
+    in-process queue works by itself; a distributed one is drained again and again, as
+    its wake-ups become due."""
+    deadline = time.monotonic() + 5
+    while len(recorder.runs[inbox_id]) < count and time.monotonic() < deadline:
+        await queue.drain(grace=1)
+        await asyncio.sleep(0.05)
+
+
+async def test_a_run_waiting_on_time_is_woken_at_that_time(queue: JobQueue, recorder):
+    wake_at = datetime.now(UTC) + timedelta(seconds=0.8)
+    recorder.wakes[3] = [wake_at]
+    await queue.enqueue([3])
+    await runs_until(queue, recorder, 3, 2)
+    first, second = recorder.started_at[3][:2]
+    assert first < wake_at <= second
+    assert second - wake_at < timedelta(seconds=1.5)  # not the sweep (an hour away)
+
+
+async def test_a_wake_up_in_the_past_runs_at_once(queue: JobQueue, recorder):
+    await queue.schedule(9, datetime.now(UTC) - timedelta(seconds=10))
+    await runs_until(queue, recorder, 9, 1)
+    assert len(recorder.runs[9]) == 1
+
+
+async def test_wake_ups_never_make_runs_of_one_inbox_overlap(queue: JobQueue, recorder):
+    soon = datetime.now(UTC) + timedelta(seconds=0.3)
+    for offset in (0.0, 0.0, 1.1, 1.2):  # two at once, two a second later
+        await queue.schedule(2, soon + timedelta(seconds=offset))
+    await queue.enqueue([2])
+    await runs_until(queue, recorder, 2, 2)  # an earlier wake-up may cover later ones
+    await asyncio.sleep(1.2)
+    await queue.drain()
+    assert recorder.overlaps == 0
+    assert soon <= recorder.started_at[2][1]
+    assert 2 <= len(recorder.runs[2]) <= 4
+
+
+async def test_a_wake_up_survives_the_worker_that_scheduled_it(pg_url, recorder):
+    """Wake-ups are rows: a worker killed with one scheduled loses nothing."""
+
+    def make() -> ProcrastinateJobQueue:
+        return ProcrastinateJobQueue(
+            libpq_url(pg_url), gate=MemoryStateStore(), run=recorder.run, sweep=recorder.sweep
+        )
+
+    first = make()
+    await first.start()
+    await first.schedule(4, datetime.now(UTC) + timedelta(seconds=0.5))
+    await first.stop()  # gone before the wake-up is due
+    second = make()
+    await second.start()
+    try:
+        await runs_until(second, recorder, 4, 1)
+    finally:
+        await second.stop()
+    assert len(recorder.runs[4]) == 1
+
+
+async def test_forcing_gets_past_a_gate_left_held_by_a_dead_process(pg_url, recorder):
+    gate = MemoryStateStore()
+    queue = ProcrastinateJobQueue(libpq_url(pg_url), gate=gate, run=recorder.run)
+    await queue.start()
+    try:
+        assert await gate.request_run("inbox:8", 60)  # a process took the gate, then died
+        assert await queue.enqueue([8]) == 0  # every trigger now waits for the gate's TTL
+        assert await queue.enqueue([8], force=True) == 1  # the relay's way past it
+        await queue.drain()
+        assert len(recorder.runs[8]) == 1
+        assert await queue.enqueue([8]) == 1  # the run released the gate
+    finally:
+        await queue.stop()
+
+
+async def test_runs_go_on_while_the_run_gate_is_unreachable(pg_url, recorder):
+    """A Redis blip must not stop an inbox's job chain (issue 10.4)."""
+    gate = BrokenGate()
+    queue = ProcrastinateJobQueue(libpq_url(pg_url), gate=gate, run=recorder.run, retry_delay=1)
+    await queue.start()
+    try:
+        recorder.full_times[5] = 1
+        assert await queue.enqueue([5]) == 1  # deferred without the gate
+        # the full batch goes again; then, unable to tell whether triggers came, the job
+        # looks again after the retry delay rather than ending the chain
+        await runs_until(queue, recorder, 5, 3)
+    finally:
+        await queue.stop()
+    assert len(recorder.runs[5]) >= 3
+    assert recorder.overlaps == 0
+
+
+class BrokenGate:
+    """A run gate whose store is down (a Redis blip)."""
+
+    async def request_run(self, name: str, ttl_seconds: float) -> bool:
+        raise errors.StateStoreUnavailable("state store unavailable: connection refused")
+
+    async def claim_run(self, name: str, ttl_seconds: float) -> None:
+        raise errors.StateStoreUnavailable("state store unavailable: connection refused")
+
+    async def finish_run(self, name: str, ttl_seconds: float) -> bool:
+        raise errors.StateStoreUnavailable("state store unavailable: connection refused")

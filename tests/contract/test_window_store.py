@@ -14,7 +14,7 @@ import pytest
 
 from autoassign.core import errors
 from autoassign.core.ports import History, RecordedAssignment, StateStore, WindowEntry, WindowStore
-from autoassign.core.windows import window_cutoff_ms, window_start
+from autoassign.core.windows import frees_at, to_ms, window_cutoff_ms, window_start
 from tests.factories import T0
 
 WINDOW = 60
@@ -25,6 +25,31 @@ async def test_empty_store_is_not_hydrated(state: WindowStore):
     assert loaded.hydrated is False
     assert loaded.window_counts == {1: 0, 2: 0}
     assert loaded.rotation == {1: 0, 2: 0}
+
+
+async def test_counting_never_erases_what_a_batch_with_an_older_clock_must_count(
+    state: WindowStore,
+):
+    """Issue 10.1: a batch whose clock is behind (another machine, or one that read its
+    clock before waiting for the inbox lock) still counts every entry in its window."""
+    await state.hydrate(1, [1], History([]), WINDOW, T0)
+    await state.record(1, [WindowEntry(1, 10)], {}, WINDOW, T0)
+    ahead = T0 + timedelta(seconds=WINDOW + 5)
+    assert (await state.load_inbox(1, [1], WINDOW, ahead)).window_counts == {1: 0}
+    await state.record(1, [WindowEntry(1, 11)], {}, WINDOW, ahead)
+    behind = T0 + timedelta(seconds=WINDOW - 5)
+    assert (await state.load_inbox(1, [1], WINDOW, behind)).window_counts == {1: 2}
+
+
+async def test_the_oldest_counted_entry_says_when_an_agent_frees(state: WindowStore):
+    await state.hydrate(1, [1, 2], History([]), WINDOW, T0)
+    await state.record(1, [WindowEntry(1, 10)], {}, WINDOW, T0)
+    await state.record(1, [WindowEntry(1, 11)], {}, WINDOW, T0 + timedelta(seconds=10))
+    loaded = await state.load_inbox(1, [1, 2], WINDOW, T0 + timedelta(seconds=20))
+    assert loaded.oldest_ms == {1: to_ms(T0)}
+    assert frees_at(loaded.oldest_ms[1], WINDOW) == T0 + timedelta(seconds=WINDOW)
+    later = await state.load_inbox(1, [1, 2], WINDOW, T0 + timedelta(seconds=WINDOW))
+    assert later.oldest_ms == {1: to_ms(T0 + timedelta(seconds=10))}
 
 
 async def test_window_counts_are_an_exact_sliding_window(state: WindowStore):
@@ -205,12 +230,20 @@ async def test_postgres_stores_on_one_database_share_windows(pg_url):
 
 @pytest.mark.postgres
 async def test_postgres_recording_drops_entries_that_left_the_window(postgres_state, pg_url):
-    """The table does not grow without bound: a record trims the inbox's stale entries."""
+    """The table does not grow without bound: a record trims the inbox's stale entries,
+    once they are a whole window past the cutoff (``core.windows.trim_before_ms``)."""
     import psycopg
+
+    def stored() -> list[tuple[int, int]]:
+        with psycopg.connect(pg_url) as conn:
+            query = "SELECT agent_id, conversation_id FROM state_windows ORDER BY 2"
+            return [tuple(r) for r in conn.execute(query).fetchall()]
 
     await postgres_state.record(1, [WindowEntry(1, 10), WindowEntry(2, 11)], {}, WINDOW, T0)
     later = T0 + timedelta(seconds=WINDOW)
     await postgres_state.record(1, [WindowEntry(1, 12)], {}, WINDOW, later)
-    with psycopg.connect(pg_url) as conn:
-        rows = conn.execute("SELECT agent_id, conversation_id FROM state_windows").fetchall()
-    assert rows == [(1, 12)]
+    assert stored() == [(1, 10), (2, 11), (1, 12)]  # out of the window, kept a while
+    assert (await postgres_state.load_inbox(1, [1, 2], WINDOW, later)).window_counts == {1: 1, 2: 0}
+    much_later = T0 + timedelta(seconds=2 * WINDOW)
+    await postgres_state.record(1, [WindowEntry(1, 13)], {}, WINDOW, much_later)
+    assert stored() == [(1, 12), (1, 13)]

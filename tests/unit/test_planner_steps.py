@@ -13,7 +13,7 @@ from autoassign.core.planner import (
 )
 from autoassign.core.policies import AssignmentOrder, ExclusionRules
 from autoassign.core.reasons import AgentReason, SkipReason
-from tests.factories import make_agent_state, make_conversation, make_policy
+from tests.factories import T0, make_agent_state, make_conversation, make_policy
 
 INBOX = Inbox(1, 1, "Support")
 
@@ -92,7 +92,7 @@ def test_batch_starts_from_copies_with_a_pool_under_both_limits():
         make_agent_state(3, open_load=1, capacity_limit=1),
         make_agent_state(4, presence=Presence.BUSY, rotation_seq=9),
     ]
-    batch = _Batch.start(make_policy(fair_distribution_limit=2), agents)
+    batch = _Batch.start(make_policy(fair_distribution_limit=2), agents, T0)
     assert [a.agent_id for a in batch.online] == [1, 2, 3]
     assert all(copy is not agent for copy, agent in zip(batch.online, agents, strict=False))
     assert [a.agent_id for a in batch.pool] == [1]
@@ -100,14 +100,14 @@ def test_batch_starts_from_copies_with_a_pool_under_both_limits():
     assert batch.next_seq == 10  # after the highest rotation of any member, online or not
     assert batch.members == 4
     assert batch.selector.name == "round_robin"
-    balanced = _Batch.start(make_policy(assignment_order=AssignmentOrder.BALANCED), [])
+    balanced = _Batch.start(make_policy(assignment_order=AssignmentOrder.BALANCED), [], T0)
     assert balanced.selector.name == "balanced"
     assert balanced.next_seq == 1
     assert balanced.plan(1).exhausted
 
 
 def test_eligible_is_the_pool_or_its_team_members():
-    batch = _Batch.start(make_policy(), [make_agent_state(i) for i in (1, 2, 3)])
+    batch = _Batch.start(make_policy(), [make_agent_state(i) for i in (1, 2, 3)], T0)
     assert batch.eligible(None) is batch.pool
     team = Team(9, 1, "Billing", True, frozenset({3, 1}))
     assert [a.agent_id for a in batch.eligible(team)] == [1, 3]
@@ -117,6 +117,7 @@ def test_take_counts_the_assignment_at_once_and_drops_a_full_agent_from_the_pool
     batch = _Batch.start(
         make_policy(fair_distribution_limit=2),
         [make_agent_state(1, rotation_seq=5), make_agent_state(2, capacity_limit=1)],
+        T0,
     )
     first, second = batch.pool
     batch.take(second, make_conversation(10, team_id=9), considered=2)
@@ -141,6 +142,7 @@ def test_skip_reasons_are_cached_per_team_until_the_next_take():
     batch = _Batch.start(
         make_policy(),
         [make_agent_state(1, capacity_limit=1), make_agent_state(2, presence=Presence.BUSY)],
+        T0,
     )
     for_team = batch.skip_reasons(team)
     assert for_team == {1: AgentReason.NOT_TEAM_MEMBER, 2: AgentReason.BUSY}
@@ -154,7 +156,7 @@ def test_skip_reasons_are_cached_per_team_until_the_next_take():
 
 def test_plan_reports_what_the_batch_decided():
     batch = _Batch.start(
-        make_policy(), [make_agent_state(1), make_agent_state(2, presence=Presence.OFFLINE)]
+        make_policy(), [make_agent_state(1), make_agent_state(2, presence=Presence.OFFLINE)], T0
     )
     batch.take(batch.pool[0], make_conversation(1), considered=1)
     plan = batch.plan(7)

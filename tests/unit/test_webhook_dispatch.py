@@ -1,6 +1,7 @@
-"""The dispatcher against real HTTP(S) receivers on 127.0.0.1: the address guard at
+"""The sender against real HTTP(S) receivers on 127.0.0.1: the address guard at
 delivery time, DNS asked once per connection, TLS still checked against the host name,
-and signatures a receiver can verify.
+signatures a receiver can verify, and a hard deadline per attempt. (Retries and giving
+up are the delivery service's: tests/api/test_webhook_outbox.py.)
 
 Names such as ``hooks.attacker.test`` are answered by a resolver table standing in for a
 DNS server the attacker runs; the system resolver cannot answer them, so a delivery that
@@ -10,19 +11,20 @@ reaches the receiver proves the connection went to the address that was checked.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from autoassign.adapters.webhooks import Delivery, WebhookDispatcher, verify
-from autoassign.core.views import WebhookView
+from autoassign.adapters.webhooks import WebhookSender, verify
+from autoassign.core.ports.deliveries import AttemptKind, AttemptResult, OutgoingDelivery
 
 SECRET = "9a" * 32
 BODY = b'{"event":"assignee_changed"}'
@@ -87,23 +89,22 @@ class Dns:
         return answers.pop(0) if len(answers) > 1 else answers[0]
 
 
-def delivery(url: str) -> Delivery:
-    webhook = WebhookView(
-        id=7,
+def delivery(url: str) -> OutgoingDelivery:
+    return OutgoingDelivery(
+        id=1,
+        delivery_id=str(uuid.uuid4()),
         account_id=1,
+        webhook_id=7,
         url=url,
-        subscriptions=(),
         secret=SECRET,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        event="assignee_changed",
+        body=BODY,
+        attempts=0,
     )
-    return Delivery(webhook, "assignee_changed", BODY)
 
 
-async def deliver(dispatcher: WebhookDispatcher, *deliveries: Delivery) -> None:
-    for one in deliveries:
-        dispatcher.submit(one)
-    await dispatcher.drain(5)
-    assert dispatcher.pending == 0, "a delivery was still pending (retrying?)"
+async def deliver(sender: WebhookSender, *deliveries: OutgoingDelivery) -> list[AttemptResult]:
+    return [await sender.send(one) for one in deliveries]
 
 
 def refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -115,23 +116,24 @@ async def test_loopback_gets_nothing_without_the_allow_list_and_the_post_with_it
 ):
     url = f"http://127.0.0.1:{receiver.port}/hook"
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    # a retry would come 30 s later and outlast drain(): refusal must settle at once
-    default = WebhookDispatcher(attempts=5, base_delay=30)
+    default = WebhookSender()
     started = time.monotonic()
-    await deliver(default, delivery(url))
+    [result] = await deliver(default, delivery(url))
     await default.aclose()
     assert time.monotonic() - started < 3
+    assert result.kind is AttemptKind.REFUSED  # settled at once: never retried
     assert receiver.requests == []
     [message] = refusals(caplog)
     assert "refused, not retried: 127.0.0.1 is loopback" in message
 
-    allowing = WebhookDispatcher(allowed_hosts="127.0.0.1")
+    allowing = WebhookSender(allowed_hosts="127.0.0.1")
     sent = delivery(url)
-    await deliver(allowing, sent)
+    [result] = await deliver(allowing, sent)
     await allowing.aclose()
+    assert (result.kind, result.status_code) == (AttemptKind.DELIVERED, 204)
     [(headers, body)] = receiver.requests
     assert body == BODY
-    assert verify(SECRET, headers, body) == sent.id == headers["X-Autoassign-Delivery"]
+    assert verify(SECRET, headers, body) == sent.delivery_id == headers["X-Autoassign-Delivery"]
 
 
 async def test_a_name_resolving_to_loopback_is_refused_at_delivery(
@@ -139,9 +141,10 @@ async def test_a_name_resolving_to_loopback_is_refused_at_delivery(
 ):
     caplog.set_level(logging.WARNING, logger=LOGGER)
     dns = Dns({"hooks.attacker.test": [["93.184.215.14", "127.0.0.1"]]})
-    dispatcher = WebhookDispatcher(resolve=dns)
-    await deliver(dispatcher, delivery(f"http://hooks.attacker.test:{receiver.port}/"))
-    await dispatcher.aclose()
+    sender = WebhookSender(resolve=dns)
+    [result] = await deliver(sender, delivery(f"http://hooks.attacker.test:{receiver.port}/"))
+    await sender.aclose()
+    assert result.kind is AttemptKind.REFUSED
     assert receiver.requests == []
     assert dns.lookups == ["hooks.attacker.test"]  # refused for good: never asked again
     [message] = refusals(caplog)
@@ -154,16 +157,17 @@ async def test_dns_is_asked_once_per_connection_and_the_checked_answer_is_used(
     caplog.set_level(logging.WARNING, logger=LOGGER)
     # allowed while it points at the receiver; then rebinds to the metadata service
     dns = Dns({"rebind.test": [["127.0.0.1"], ["169.254.169.254"]]})
-    dispatcher = WebhookDispatcher(allowed_hosts="127.0.0.1", resolve=dns)
+    sender = WebhookSender(allowed_hosts="127.0.0.1", resolve=dns)
     url = f"http://rebind.test:{receiver.port}/hook"
-    await deliver(dispatcher, delivery(url))
+    await deliver(sender, delivery(url))
     assert dns.lookups == ["rebind.test"]  # httpcore did not resolve the name again
     [(headers, _)] = receiver.requests
     assert headers["Host"] == f"rebind.test:{receiver.port}"  # the name, not the address
     # the receiver closes each connection (HTTP/1.0): the next delivery connects anew,
     # and the new answer is checked before any byte goes out
-    await deliver(dispatcher, delivery(url))
-    await dispatcher.aclose()
+    [result] = await deliver(sender, delivery(url))
+    await sender.aclose()
+    assert result.kind is AttemptKind.REFUSED
     assert dns.lookups == ["rebind.test", "rebind.test"]
     assert len(receiver.requests) == 1
     [message] = refusals(caplog)
@@ -172,49 +176,69 @@ async def test_dns_is_asked_once_per_connection_and_the_checked_answer_is_used(
 
 async def test_an_allow_listed_name_may_resolve_to_a_private_address(receiver: Receiver):
     dns = Dns({"hooks.internal": [["127.0.0.1"]], "other.internal": [["127.0.0.1"]]})
-    dispatcher = WebhookDispatcher(allowed_hosts="hooks.internal", resolve=dns)
-    await deliver(
-        dispatcher,
+    sender = WebhookSender(allowed_hosts="hooks.internal", resolve=dns)
+    results = await deliver(
+        sender,
         delivery(f"http://hooks.internal:{receiver.port}/"),
         delivery(f"http://other.internal:{receiver.port}/"),
         delivery(f"http://127.0.0.1:{receiver.port}/"),
     )
-    await dispatcher.aclose()
+    await sender.aclose()
+    assert [r.kind for r in results] == [AttemptKind.DELIVERED] + [AttemptKind.REFUSED] * 2
     assert [h["Host"] for h, _ in receiver.requests] == [f"hooks.internal:{receiver.port}"]
 
 
-async def test_retries_keep_the_id_and_sign_each_attempt_with_its_own_time():
+async def test_a_retry_keeps_the_id_and_is_signed_with_its_own_time():
     receiver = Receiver(fail_first=1)
     clock = iter([1_800_000_000, 1_800_000_042])
-    dispatcher = WebhookDispatcher(
-        allowed_hosts="127.0.0.1", base_delay=0.01, now=lambda: next(clock)
-    )
+    sender = WebhookSender(allowed_hosts="127.0.0.1", now=lambda: next(clock))
     sent = delivery(f"http://127.0.0.1:{receiver.port}/")
-    await deliver(dispatcher, sent)
-    await dispatcher.aclose()
+    failed, delivered = await deliver(sender, sent, sent)  # a retry resends the same row
+    await sender.aclose()
     receiver.close()
+    assert (failed.kind, failed.status_code, failed.error) == (
+        AttemptKind.FAILED,
+        500,
+        "status 500",
+    )
+    assert delivered.kind is AttemptKind.DELIVERED
     first, second = receiver.requests
-    assert first[0]["webhook-id"] == second[0]["webhook-id"] == sent.id
+    assert first[0]["webhook-id"] == second[0]["webhook-id"] == sent.delivery_id
     assert (first[0]["webhook-timestamp"], second[0]["webhook-timestamp"]) == (
         "1800000000",
         "1800000042",
     )
-    assert verify(SECRET, first[0], first[1], now=1_800_000_000) == sent.id
-    assert verify(SECRET, second[0], second[1], now=1_800_000_042) == sent.id
+    assert verify(SECRET, first[0], first[1], now=1_800_000_000) == sent.delivery_id
+    assert verify(SECRET, second[0], second[1], now=1_800_000_042) == sent.delivery_id
 
 
-async def test_connection_failures_are_transient_and_retried(caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.WARNING, logger=LOGGER)
+async def test_connection_failures_are_transient():
     closed = Receiver()
     port = closed.port
     closed.close()  # nothing listens there any more
-    dispatcher = WebhookDispatcher(allowed_hosts="127.0.0.1", attempts=3, base_delay=0.01)
-    sent = delivery(f"http://127.0.0.1:{port}/")
-    await deliver(dispatcher, sent)
-    await dispatcher.aclose()
-    assert sent.attempt == 3
-    [record] = [r for r in caplog.records if getattr(r, "action", "") == "webhook_failed"]
-    assert "ConnectError" in record.getMessage()
+    sender = WebhookSender(allowed_hosts="127.0.0.1")
+    [result] = await deliver(sender, delivery(f"http://127.0.0.1:{port}/"))
+    await sender.aclose()
+    assert result.kind is AttemptKind.FAILED  # worth retrying
+    assert result.status_code is None
+    assert "ConnectError" in (result.error or "")
+
+
+async def test_a_receiver_that_never_answers_costs_at_most_the_deadline():
+    """Accepts the connection, reads nothing, answers nothing: a black hole."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(8)
+    sender = WebhookSender(allowed_hosts="127.0.0.1", timeout=0.3)
+    started = time.monotonic()
+    [result] = await deliver(sender, delivery(f"http://127.0.0.1:{hole.getsockname()[1]}/"))
+    elapsed = time.monotonic() - started
+    await sender.aclose()
+    hole.close()
+    assert result.kind is AttemptKind.FAILED
+    assert "Timeout" in (result.error or "")
+    assert 0.25 < elapsed < 1.0  # the read timeout; never more than twice the timeout
+    assert 250 < result.duration_ms < 1000
 
 
 # TLS ----------------------------------------------------------------------------------
@@ -252,41 +276,40 @@ async def test_https_to_the_checked_address_still_verifies_the_host_name(
     caplog.set_level(logging.WARNING, logger=LOGGER)
     trust = ssl.create_default_context(cafile=str(certificate[0]))
     dns = Dns({"hook.test": [["127.0.0.1"]], "impostor.test": [["127.0.0.1"]]})
-    dispatcher = WebhookDispatcher(
-        allowed_hosts="127.0.0.1", resolve=dns, ssl_context=trust, attempts=1
-    )
+    sender = WebhookSender(allowed_hosts="127.0.0.1", resolve=dns, ssl_context=trust)
     port = tls_receiver.port
-    await deliver(dispatcher, delivery(f"https://hook.test:{port}/hook"))
+    [result] = await deliver(sender, delivery(f"https://hook.test:{port}/hook"))
+    assert result.kind is AttemptKind.DELIVERED
     assert tls_receiver.server_names == ["hook.test"]  # SNI: the name, not the address
     [(headers, body)] = tls_receiver.requests
     assert headers["Host"] == f"hook.test:{port}"
     assert body == BODY
     # same address, names the certificate does not cover: the TLS check is still on
-    await deliver(
-        dispatcher,
+    failures = await deliver(
+        sender,
         delivery(f"https://impostor.test:{port}/hook"),
         delivery(f"https://127.0.0.1:{port}/hook"),
     )
-    await dispatcher.aclose()
+    await sender.aclose()
     assert len(tls_receiver.requests) == 1
-    failures = [
-        r.getMessage() for r in caplog.records if getattr(r, "action", "") == "webhook_failed"
-    ]
-    assert len(failures) == 2
-    assert all("CERTIFICATE_VERIFY_FAILED" in message for message in failures)
+    assert [f.kind for f in failures] == [AttemptKind.FAILED] * 2
+    assert all("CERTIFICATE_VERIFY_FAILED" in (f.error or "") for f in failures)
 
 
-async def test_a_malformed_url_is_given_up_on_and_the_worker_carries_on(
+async def test_a_malformed_url_cannot_be_sent_and_the_next_delivery_goes_out(
     receiver: Receiver, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    dispatcher = WebhookDispatcher(allowed_hosts="127.0.0.1", concurrency=1, base_delay=30)
-    await deliver(
-        dispatcher,
+    sender = WebhookSender(allowed_hosts="127.0.0.1")
+    broken, sent = await deliver(
+        sender,
         delivery("http://[not-an-address]/"),
         delivery(f"http://127.0.0.1:{receiver.port}/"),
     )
-    await dispatcher.aclose()
+    await sender.aclose()
+    assert broken.kind is AttemptKind.BROKEN  # retrying cannot help
+    assert "InvalidURL" in (broken.error or "")
+    assert sent.kind is AttemptKind.DELIVERED
     assert len(receiver.requests) == 1
-    [record] = [r for r in caplog.records if getattr(r, "action", "") == "webhook_failed"]
-    assert "InvalidURL" in record.getMessage()
+    [record] = [r for r in caplog.records if getattr(r, "action", "") == "webhook_broken"]
+    assert record.exc_info is not None  # the traceback, for what nobody expected

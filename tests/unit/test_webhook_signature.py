@@ -9,21 +9,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime
 
 import pytest
 
 from autoassign.adapters.webhooks import (
-    Delivery,
     SignatureError,
-    WebhookDispatcher,
+    WebhookSender,
     sign,
     sign_v1,
     signing_key,
     standard_secret,
     verify,
 )
-from autoassign.core.views import WebhookView
+from autoassign.core.ports.deliveries import OutgoingDelivery
 
 SECRET = "5f2b" * 16  # the API's form: 64 hex characters
 BODY = b'{"event":"assignee_changed","conversation_id":7}'
@@ -140,24 +138,25 @@ def test_verify_rejects_malformed_headers(broken: dict[str, str]):
 
 async def test_each_attempt_is_signed_with_its_own_time_under_the_same_id():
     clock = iter([NOW, NOW + 90])
-    dispatcher = WebhookDispatcher(now=lambda: next(clock))
-    target = WebhookView(
+    sender = WebhookSender(now=lambda: next(clock))
+    delivery = OutgoingDelivery(
         id=1,
+        delivery_id="0b6d7c5e-8f41-4a43-9c1e-4d1f0a2b3c4d",
         account_id=1,
+        webhook_id=1,
         url="https://hooks.example.test/",
-        subscriptions=(),
         secret=SECRET,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        event="assignee_changed",
+        body=BODY,
+        attempts=0,
     )
-    delivery = Delivery(target, "assignee_changed", BODY)
-    first = dispatcher.headers(delivery)
-    delivery.attempt += 1  # what a failed attempt does before the retry
-    second = dispatcher.headers(delivery)
-    assert first["webhook-id"] == second["webhook-id"] == delivery.id
-    assert first["X-Autoassign-Delivery"] == delivery.id
+    first = sender.headers(delivery)
+    second = sender.headers(delivery)  # a retry resends the same row
+    assert first["webhook-id"] == second["webhook-id"] == delivery.delivery_id
+    assert first["X-Autoassign-Delivery"] == delivery.delivery_id
     assert (first["webhook-timestamp"], second["webhook-timestamp"]) == (str(NOW), str(NOW + 90))
     assert first["webhook-signature"] != second["webhook-signature"]
-    assert verify(SECRET, first, BODY, now=NOW) == delivery.id
-    assert verify(SECRET, second, BODY, now=NOW + 90) == delivery.id
+    assert verify(SECRET, first, BODY, now=NOW) == delivery.delivery_id
+    assert verify(SECRET, second, BODY, now=NOW + 90) == delivery.delivery_id
     assert first["X-Autoassign-Signature"] == second["X-Autoassign-Signature"] == sign(SECRET, BODY)
-    await dispatcher.aclose()
+    await sender.aclose()

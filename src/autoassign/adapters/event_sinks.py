@@ -23,7 +23,11 @@ class LoggingEventSink:
                 event.name,
                 event.conversation_id,
                 event.agent_id,
-                extra={"action": event.name, "inbox_id": event.inbox_id},
+                extra={
+                    "action": event.name,
+                    "account_id": event.account_id,
+                    "inbox_id": event.inbox_id,
+                },
             )
 
 

@@ -26,6 +26,9 @@ class AgentState:
     rotation_seq: int = 0
     #: True when the agent chose "online" but their heartbeat expired
     presence_expired: bool = False
+    #: when the oldest entry of the window leaves it (None: empty window); an agent at
+    #: the fair-distribution limit can take work again from then on
+    window_frees_at: datetime | None = None
 
 
 def conversation_exclusion(
@@ -83,6 +86,15 @@ def capacity_rule(agent: AgentState) -> AgentReason | None:
     if agent.capacity_limit is not None and agent.open_load >= agent.capacity_limit:
         return AgentReason.AT_CAPACITY
     return None
+
+
+def frees_by_time(agent: AgentState, rate_limit: int) -> datetime | None:
+    """When time alone lets this online agent take work again: the moment their window
+    frees, if the fair-distribution limit is all that stops them (capacity frees only by
+    events, which trigger runs of their own)."""
+    if rate_rule(agent, rate_limit) is None or capacity_rule(agent) is not None:
+        return None
+    return agent.window_frees_at
 
 
 def agent_rejection(agent: AgentState, team: Team | None, rate_limit: int) -> AgentReason | None:

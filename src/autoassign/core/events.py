@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,3 +22,24 @@ class ConversationAssigned:
 
 
 Event = ConversationAssigned
+
+
+def payload(event: Event) -> bytes:
+    """The JSON body webhooks receive: the event under its public field names.
+
+    It lives with the event because it is written into the delivery outbox in the same
+    transaction as the assignment (``webhook_deliveries.body``) and sent later as
+    stored; ``sort_keys`` makes the bytes (and so the signatures) the same for the same
+    event.
+    """
+    data = {
+        "account_id": event.account_id,
+        "assigned_at": event.assigned_at.isoformat(),
+        "assignee_id": event.agent_id,
+        "conversation_id": event.conversation_id,
+        "event": event.name,
+        "inbox_id": event.inbox_id,
+        "policy_id": event.policy_id,
+        "reason": event.reason,
+    }
+    return json.dumps(data, sort_keys=True).encode()

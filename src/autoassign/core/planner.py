@@ -22,6 +22,7 @@ from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, ExclusionRules, combine_exclusions
 from autoassign.core.reasons import AgentReason, SkipReason
 from autoassign.core.selectors import Selector, selector_for
+from autoassign.core.windows import frees_at, to_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,9 @@ class AssignmentPlan:
     #: no online member can take another conversation now (all at a limit, or none
     #: online): a further batch would assign nothing until something changes
     exhausted: bool = False
+    #: work is left waiting only on time: run the inbox again at this moment (the
+    #: earliest a rate-limited member's window frees); None when no clock can help
+    wake_at: datetime | None = None
 
 
 def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
@@ -108,7 +112,7 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
     then someone online under every limit; otherwise the selector picks among those.
     """
     runnable = snapshot.runnable
-    batch = _Batch.start(runnable.policy, snapshot.agents)
+    batch = _Batch.start(runnable.policy, snapshot.agents, now)
     teams = dict(snapshot.teams)
     for conversation in snapshot.candidates:
         skip = eligibility.conversation_exclusion(
@@ -183,6 +187,8 @@ class _Batch:
     selector: Selector
     #: the policy's fair-distribution limit
     limit: int
+    #: when an entry recorded by this batch leaves the window
+    entry_frees_at: datetime
     #: how many members the inbox has, for the recorded reason
     members: int
     online: list[AgentState]
@@ -199,7 +205,7 @@ class _Batch:
     rejections: dict[int | None, dict[int, AgentReason]] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, policy: AssignmentPolicy, agents: Sequence[AgentState]) -> _Batch:
+    def start(cls, policy: AssignmentPolicy, agents: Sequence[AgentState], now: datetime) -> _Batch:
         """Copy the members (the plan mutates loads, the snapshot stays as loaded) and
         sort them once into online and filtered out."""
         members = [replace(a) for a in agents]
@@ -208,6 +214,7 @@ class _Batch:
         return cls(
             selector=selector_for(policy.assignment_order),
             limit=limit,
+            entry_frees_at=frees_at(to_ms(now), policy.fair_distribution_window),
             members=len(members),
             online=online,
             filters=filters,
@@ -242,6 +249,8 @@ class _Batch:
         self.rejections.clear()
         chosen.open_load += 1
         chosen.window_count += 1
+        if chosen.window_frees_at is None:  # this entry is the oldest of its window
+            chosen.window_frees_at = self.entry_frees_at
         chosen.rotation_seq = self.next_seq
         self.rotation[chosen.agent_id] = self.next_seq
         self.next_seq += 1
@@ -258,6 +267,20 @@ class _Batch:
             )
         )
 
+    def wake_at(self) -> datetime | None:
+        """The next moment the clock alone lets waiting work through, or None.
+
+        Only when work is left waiting (a conversation found nobody eligible, or every
+        online member is at a limit, so a full batch may have left more behind): then
+        the earliest time a member held back only by the fair-distribution window is
+        free again. Events (capacity freed, someone online) trigger runs themselves.
+        """
+        waiting = not self.pool or any(s.reason is SkipReason.NO_ELIGIBLE_AGENT for s in self.skips)
+        if not waiting:
+            return None
+        times = [t for a in self.online if (t := eligibility.frees_by_time(a, self.limit))]
+        return min(times, default=None)
+
     def plan(self, inbox_id: int) -> AssignmentPlan:
         return AssignmentPlan(
             inbox_id,
@@ -266,4 +289,5 @@ class _Batch:
             agent_filters=self.filters,
             rotation=self.rotation,
             exhausted=not self.pool,
+            wake_at=self.wake_at(),
         )

@@ -12,7 +12,7 @@ Times are integer milliseconds since the epoch, the unit every state store keeps
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 def to_ms(moment: datetime) -> int:
@@ -34,6 +34,23 @@ def in_window(at_ms: int, cutoff_ms: int) -> bool:
     return at_ms > cutoff_ms
 
 
+def trim_before_ms(now: datetime, window_seconds: int) -> int:
+    """Entries at or before this time (ms) may be deleted.
+
+    Counting never deletes: a batch counts the entries after *its* cutoff. Deleting at the
+    cutoff would erase entries that a batch whose clock is slightly behind (another
+    machine, or a batch that read its clock earlier) still has to count, and its limit
+    would break. One whole window of margin keeps every such batch exact.
+    """
+    return window_cutoff_ms(now, window_seconds) - window_seconds * 1000
+
+
+def frees_at(oldest_ms: int, window_seconds: int) -> datetime:
+    """When an entry recorded at ``oldest_ms`` leaves the window: the earliest moment an
+    agent at the limit can take work again."""
+    return datetime.fromtimestamp((oldest_ms + window_seconds * 1000) / 1000, tz=UTC)
+
+
 def window_start(now: datetime, window_seconds: int) -> datetime:
     """The same cutoff as a datetime, for reading recent assignments back from SQL
     (which keeps those strictly after it)."""
@@ -45,4 +62,12 @@ def expiry_ms(now: datetime, ttl_seconds: int) -> int:
     return to_ms(now) + ttl_seconds * 1000
 
 
-__all__ = ["expiry_ms", "in_window", "to_ms", "window_cutoff_ms", "window_start"]
+__all__ = [
+    "expiry_ms",
+    "frees_at",
+    "in_window",
+    "to_ms",
+    "trim_before_ms",
+    "window_cutoff_ms",
+    "window_start",
+]

@@ -3,30 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Annotated, NoReturn, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from autoassign import bootstrap
+from autoassign import __version__, bootstrap
+from autoassign.adapters import logging_setup
 from autoassign.config import Settings
 from autoassign.core import errors
 from autoassign.core.reasons import OutcomeKind
 from autoassign.entrypoints import demo as demo_module
+from autoassign.entrypoints.cli_chatwoot import chatwoot_app
+from autoassign.entrypoints.cli_simulate import simulate
 from autoassign.services import runs
 from autoassign.services.assign import validate_limit
 
 app = typer.Typer(help="Assign support conversations to agents.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(chatwoot_app, name="chatwoot")
+app.command("simulate")(simulate)
 console = Console()
 err_console = Console(stderr=True)
 T = TypeVar("T")
+logger = logging.getLogger("autoassign.cli")
+#: a demo at least this large shows progress bars while it seeds and assigns
+PROGRESS_FROM = 5_000
 
 
 def _settings() -> Settings:
@@ -41,8 +53,58 @@ def _settings() -> Settings:
 
 
 def _fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or None. Bound the way uvicorn binds
+    (SO_REUSEADDR), so a port that uvicorn could use is never reported as taken."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        return f"cannot listen on {host}: {exc.strerror}"
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use; "
+                    f"choose another: --port {port + 1} (make run PORT={port + 1})"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
+def _backends(settings: Settings) -> dict[str, str]:
+    """What this process uses, with passwords hidden: printed and logged at start."""
+    if settings.redis_url is not None:
+        state = _redacted(settings.redis_url)
+    elif settings.embedded:
+        state = "in-process memory"
+    else:
+        state = "PostgreSQL state tables (same database)"
+    jobs = "in-process (this server runs them)" if settings.embedded else "Procrastinate"
+    return {"database": settings.redacted_database_url, "state_store": state, "jobs": jobs}
+
+
+def _announce(what: str, settings: Settings, **more: object) -> None:
+    backends = _backends(settings)
+    console.print(
+        f"[bold]autoassign {__version__}[/] {what}: database [bold]{backends['database']}[/], "
+        f"state store {backends['state_store']}, jobs {backends['jobs']}",
+        soft_wrap=True,
+    )
+    logger.info("%s started", what, extra={"action": "start", **backends, **more})
 
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:
@@ -110,9 +172,27 @@ def demo_command(
 
     async def work() -> None:
         engine = bootstrap.build(settings)
+        bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=conversations < PROGRESS_FROM,
+        )
         try:
-            data = await demo_module.seed(engine, conversations=conversations)
-            outcome = await demo_module.run(engine, data)
+            with bars:
+                seeding = bars.add_task("seeding conversations", total=conversations)
+                data = await demo_module.seed(
+                    engine,
+                    conversations=conversations,
+                    progress=lambda done: bars.update(seeding, completed=done),
+                )
+                assigning = bars.add_task("assigning (at most)", total=conversations)
+                outcome = await demo_module.run(
+                    engine, data, progress=lambda done: bars.update(assigning, completed=done)
+                )
         finally:
             await engine.aclose()
         _render_demo(data, outcome)
@@ -128,22 +208,35 @@ def serve(
         bool, typer.Option(help="Seed a demo account if the database is empty.")
     ] = False,
 ) -> None:
-    """Serve the HTTP API (migrating the database first)."""
+    """Serve the HTTP API and the admin page (migrating the database first)."""
+    taken = _port_taken(host, port)  # before anything else: no migration, no token
+    if taken is not None:
+        _fail(taken)
     import uvicorn
 
     from autoassign.entrypoints.api.app import create_app
 
     settings = _settings()
     _upgrade(settings)
+    base = f"http://{host}:{port}"
+    _announce("serve", settings, url=base)
+    console.print(f"admin page: [bold]{base}/[/]   API docs: {base}/docs", soft_wrap=True)
     if demo:
         account_id, token = _run(lambda: demo_module.ensure_demo_account(settings))
-        base = f"http://{host}:{port}"
-        console.print(f"[bold]autoassign[/] serving at {base}  (docs: {base}/docs)")
-        console.print(f"demo account {account_id}, api_access_token: [bold]{token}[/]")
         console.print(
-            f"try: curl -H 'api_access_token: {token}' {base}/api/v1/accounts/{account_id}/agents"
+            f"demo account {account_id}, api_access_token: [bold]{token}[/]", soft_wrap=True
         )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", workers=1)
+        console.print("sign in to the admin page with that token, or try:", soft_wrap=True)
+        # printed plain: a terminal may wrap it, but no line break is inserted in it
+        print(f"curl -H 'api_access_token: {token}' {base}/api/v1/accounts/{account_id}/agents")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,  # our structured logging (main) formats uvicorn's lines too
+        access_log=False,  # one line per request comes from the app, with its request id
+        workers=1,
+    )
 
 
 @app.command()
@@ -162,6 +255,7 @@ def worker(
             "on the embedded default `autoassign serve` runs the jobs itself"
         )
     _upgrade(settings)
+    _announce("worker", settings, concurrency=concurrency or settings.worker_concurrency)
 
     async def work() -> None:
         from autoassign.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue
@@ -211,5 +305,11 @@ def _render_demo(data: demo_module.DemoData, outcome: demo_module.DemoRun) -> No
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING)
+    """Structured logs at AUTOASSIGN_LOG_LEVEL (a bad setting is reported by the command
+    itself, which reads the settings again), then the command."""
+    try:
+        level = Settings().log_level
+    except ValidationError:
+        level = "INFO"
+    logging_setup.configure(level)
     app()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -40,6 +41,10 @@ AGENT_NAMES = [
 ]
 PRESENCE = [Presence.ONLINE] * 8 + [Presence.BUSY] * 2 + [Presence.OFFLINE] * 2
 LABELS = ["billing", "bug", "feature", "vip", "spam"]
+#: conversations inserted per transaction, so a large seed can report its progress
+SEED_CHUNK = 5_000
+#: told how many conversations (seeding) or assignments (running) are done so far
+Progress = Callable[[int], None]
 
 
 @dataclass
@@ -72,7 +77,13 @@ class DemoRun:
         return counts
 
 
-async def seed(engine: Engine, *, conversations: int = 300, seed_value: int = 7) -> DemoData:
+async def seed(
+    engine: Engine,
+    *,
+    conversations: int = 300,
+    seed_value: int = 7,
+    progress: Progress | None = None,
+) -> DemoData:
     """Through the same services the API uses, so the demo exercises the real write paths."""
     rng = random.Random(seed_value)
     deps = engine.deps
@@ -152,11 +163,15 @@ async def seed(engine: Engine, *, conversations: int = 300, seed_value: int = 7)
                 team_id=team_id,
             )
         )
-    await conversations_service.create_conversations(deps, account.id, drafts)
+    for start in range(0, len(drafts), SEED_CHUNK):
+        chunk = drafts[start : start + SEED_CHUNK]
+        await conversations_service.create_conversations(deps, account.id, chunk)
+        if progress is not None:
+            progress(start + len(chunk))
     return DemoData(account, made, made_inboxes, made_teams, conversations)
 
 
-async def run(engine: Engine, data: DemoData) -> DemoRun:
+async def run(engine: Engine, data: DemoData, progress: Progress | None = None) -> DemoRun:
     """Drain every inbox: batches until a batch assigns nothing."""
     demo = DemoRun()
     started = time.perf_counter()
@@ -164,6 +179,8 @@ async def run(engine: Engine, data: DemoData) -> DemoRun:
         while True:
             result = await runs.run_batch(engine.deps, inbox.id)
             demo.results.append(result)
+            if progress is not None:
+                progress(demo.assigned)
             if result.skipped is not None or result.assigned == 0:
                 break
     demo.seconds = time.perf_counter() - started

@@ -37,13 +37,18 @@ async def update_agent(
         await uow.agents.update(account_id, agent_id, patch)
         after = await uow.queries.agent(account_id, agent_id)
         fired = triggers.agent_updated(before, after)
-        run = await triggers.inboxes_to_run(uow, fired, agent_id=agent_id)
+        run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, agent_id=agent_id)
     return Changed(after, run)
 
 
-async def delete_agent(deps: Deps, account_id: int, agent_id: int) -> None:
+async def delete_agent(deps: Deps, account_id: int, agent_id: int) -> Changed[None]:
+    """The agent is marked deleted (its assignment history stays); its open conversations
+    are unassigned and offered to the others."""
     async with deps.uow.write() as uow:
-        await uow.agents.delete(account_id, agent_id)
+        freed = await uow.agents.delete(account_id, agent_id, deps.clock.now())
+        fired = {triggers.Trigger.AGENT_DELETED} if freed else set()
+        run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, freed_inbox_ids=freed)
+    return Changed(None, run)
 
 
 async def heartbeat(deps: Deps, account_id: int, agent_id: int) -> Changed[None]:
@@ -54,5 +59,7 @@ async def heartbeat(deps: Deps, account_id: int, agent_id: int) -> Changed[None]
         await uow.agents.require(account_id, [agent_id])
         was_present = agent_id in await deps.state.present(account_id, [agent_id], now)
         await deps.state.heartbeat(account_id, agent_id, now, deps.presence_ttl)
-        run = await triggers.inboxes_to_run(uow, triggers.heartbeat(was_present), agent_id=agent_id)
+        run = await triggers.inboxes_to_run(
+            uow, deps.clock.now(), triggers.heartbeat(was_present), agent_id=agent_id
+        )
     return Changed(None, run)

@@ -30,13 +30,21 @@ from autoassign.core.ports import (
     AssignmentStore,
     Clock,
     EventSink,
+    History,
     InboxBatch,
+    InboxState,
     Member,
     WindowAndPresenceStore,
     WindowEntry,
 )
 from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
-from autoassign.core.windows import window_start
+from autoassign.core.windows import (
+    frees_at,
+    in_window,
+    to_ms,
+    window_cutoff_ms,
+    window_start,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +74,8 @@ class BatchResult:
     duration_ms: float = 0.0
     #: every online member is at a limit: another batch now would assign nothing
     exhausted: bool = False
+    #: work waits only on time: the inbox must run again at this moment
+    wake_at: datetime | None = None
 
     @property
     def assigned(self) -> int:
@@ -109,11 +119,13 @@ async def assign_inbox(
     """Assign up to ``limit`` waiting conversations of one inbox."""
     limit = validate_limit(limit)
     started = time.perf_counter()
-    now = clock.now()
     reserved: list[WindowEntry] = []
     lost: list[WindowEntry] = []
     try:
         async with store.inbox_batch(inbox_id) as batch:
+            # the clock is read only once the inbox lock is held: batches of one inbox
+            # then see increasing times, so none counts a window a later one has moved on
+            now = clock.now()
             settings = await batch.settings()
             runnable = inbox_gate(settings.inbox, settings.policy, settings.capacity_exclusions)
             if isinstance(runnable, SkipReason):
@@ -124,7 +136,7 @@ async def assign_inbox(
             )
             if not candidates:
                 return BatchResult(inbox_id, duration_ms=_ms_since(started))
-            snapshot = await load_snapshot(batch, state, runnable, candidates, now)
+            snapshot = await load_snapshot(batch, state, runnable, candidates, now, rebuild=True)
             plan = plan_batch(snapshot, now)
             reserved = [WindowEntry(p.agent_id, p.conversation_id) for p in plan.assignments]
             await state.record(
@@ -132,6 +144,8 @@ async def assign_inbox(
             )
             claimed = await batch.claim(plan.assignments, policy.id, now)
             lost = [e for e in reserved if e.conversation_id not in claimed]
+            events = _events(runnable.inbox.account_id, policy.id, plan, claimed, now)
+            await batch.record_events(events)  # the webhook outbox: commits with the claim
     except BaseException:
         if reserved:
             with contextlib.suppress(errors.StateStoreUnavailable):
@@ -141,7 +155,7 @@ async def assign_inbox(
         with contextlib.suppress(errors.StateStoreUnavailable):
             await state.forget(inbox_id, lost)  # over-counting until expiry is safe
     result = _result(plan, claimed, _ms_since(started))
-    await _publish(sink, runnable.inbox.account_id, policy, result, now)
+    await _publish(sink, events, inbox_id)
     return result
 
 
@@ -151,13 +165,22 @@ async def load_snapshot(
     runnable: RunnableInbox,
     candidates: Sequence[Conversation],
     now: datetime,
+    *,
+    rebuild: bool,
 ) -> InboxSnapshot:
-    """Everything the planner needs about the inbox's members and the candidates' teams."""
+    """Everything the planner needs about the inbox's members and the candidates' teams.
+
+    ``rebuild``: a batch (holding the inbox lock) rebuilds a lost state in the store; a
+    dry run (explain, no lock) must not write it, or it could erase the entries of a
+    batch running meanwhile, so it counts from the recorded assignments instead."""
     members = await batch.members()
+    agents = await _agent_states(
+        batch, state, runnable.inbox.id, members, runnable.policy, now, rebuild=rebuild
+    )
     return InboxSnapshot(
         runnable=runnable,
         candidates=candidates,
-        agents=await _agent_states(batch, state, runnable.inbox.id, members, runnable.policy, now),
+        agents=agents,
         teams=await batch.teams({c.team_id for c in candidates if c.team_id is not None}),
     )
 
@@ -169,9 +192,11 @@ async def _agent_states(
     members: Sequence[Member],
     policy: AssignmentPolicy,
     now: datetime,
+    *,
+    rebuild: bool,
 ) -> list[AgentState]:
     """Members with window counts, rotation and heartbeat presence from the state store,
-    rebuilding the inbox's state from recorded assignments when the store lost it."""
+    and the recorded assignments when the store lost the inbox's state."""
     if not members:
         return []
     window = policy.fair_distribution_window
@@ -179,8 +204,11 @@ async def _agent_states(
     loaded = await state.load_inbox(inbox_id, ids, window, now)
     if not loaded.hydrated:
         history = await batch.history(window_start(now, window))
-        await state.hydrate(inbox_id, ids, history, window, now)
-        loaded = await state.load_inbox(inbox_id, ids, window, now)
+        if rebuild:
+            await state.hydrate(inbox_id, ids, history, window, now)
+            loaded = await state.load_inbox(inbox_id, ids, window, now)
+        else:
+            loaded = state_from_history(history, ids, window, now)
     heartbeat_ids = [
         m.agent.agent_id for m in members if m.auto_offline and m.agent.presence is Presence.ONLINE
     ]
@@ -193,6 +221,9 @@ async def _agent_states(
             window_count=loaded.window_counts.get(m.agent.agent_id, 0),
             rotation_seq=loaded.rotation.get(m.agent.agent_id, 0),
             presence_expired=m.agent.agent_id in heartbeat_ids and m.agent.agent_id not in present,
+            window_frees_at=frees_at(oldest, window)
+            if (oldest := loaded.oldest_ms.get(m.agent.agent_id)) is not None
+            else None,
         )
         for m in members
     ]
@@ -231,39 +262,62 @@ def _result(plan: AssignmentPlan, claimed: set[int], duration_ms: float) -> Batc
         agent_filters=dict(plan.agent_filters),
         duration_ms=duration_ms,
         exhausted=plan.exhausted,
+        wake_at=plan.wake_at,
     )
 
 
-async def _publish(
-    sink: EventSink,
+def _events(
     account_id: int,
-    policy: AssignmentPolicy,
-    result: BatchResult,
+    policy_id: int | None,
+    plan: AssignmentPlan,
+    claimed: set[int],
     now: datetime,
-) -> None:
-    """One event per assignment made; a sink failure is logged, never raised."""
-    events = [
+) -> list[ConversationAssigned]:
+    """One event per assignment won, in conversation order."""
+    return [
         ConversationAssigned(
             account_id=account_id,
-            inbox_id=result.inbox_id,
-            conversation_id=o.conversation_id,
-            agent_id=o.agent_id,
-            policy_id=policy.id,
+            inbox_id=plan.inbox_id,
+            conversation_id=p.conversation_id,
+            agent_id=p.agent_id,
+            policy_id=policy_id,
             assigned_at=now,
-            reason=o.detail,
+            reason=p.reason,
         )
-        for o in result.outcomes
-        if o.result is OutcomeKind.ASSIGNED and o.agent_id is not None
+        for p in sorted(plan.assignments, key=lambda p: p.conversation_id)
+        if p.conversation_id in claimed
     ]
+
+
+async def _publish(sink: EventSink, events: Sequence[ConversationAssigned], inbox_id: int) -> None:
+    """Announce the committed assignments (logs, embedding code); webhooks are not
+    told here but through the outbox the batch wrote. A sink failure is logged."""
     if not events:
         return
     try:
         await sink.publish(events)
     except Exception:  # the assignments are committed; a sink failure must not undo them
-        logger.exception(
-            "event sink failed", extra={"action": "publish", "inbox_id": result.inbox_id}
-        )
+        logger.exception("event sink failed", extra={"action": "publish", "inbox_id": inbox_id})
 
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def state_from_history(
+    history: History, agent_ids: Sequence[int], window_seconds: int, now: datetime
+) -> InboxState:
+    """What a store would hold after rebuilding from ``history``, computed without writing
+    it (for dry runs that must not touch the store)."""
+    cutoff = window_cutoff_ms(now, window_seconds)
+    windows: dict[int, list[int]] = {a: [] for a in agent_ids}
+    for entry in history.window_entries:
+        at = to_ms(entry.assigned_at)
+        if entry.agent_id in windows and in_window(at, cutoff):
+            windows[entry.agent_id].append(at)
+    return InboxState(
+        hydrated=True,
+        window_counts={a: len(w) for a, w in windows.items()},
+        rotation={a: history.rotation.get(a, 0) for a in agent_ids},
+        oldest_ms={a: min(w) for a, w in windows.items() if w},
+    )

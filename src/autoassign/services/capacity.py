@@ -41,7 +41,7 @@ async def update_policy(
         await uow.capacity.update(account_id, policy_id, patch)
         view = await uow.queries.capacity_policy(account_id, policy_id)
         run = await triggers.inboxes_to_run(
-            uow, {Trigger.CAPACITY_RULES_CHANGED}, capacity_policy_id=policy_id
+            uow, deps.clock.now(), {Trigger.CAPACITY_RULES_CHANGED}, capacity_policy_id=policy_id
         )
     return Changed(view, run)
 
@@ -72,7 +72,9 @@ async def remove_user(deps: Deps, account_id: int, policy_id: int, agent_id: int
         if agent.capacity_policy_id != policy_id:
             raise AgentNotFound(agent_id)
         await uow.agents.set_capacity_policy(account_id, agent_id, None)
-        run = await triggers.inboxes_to_run(uow, {Trigger.CAPACITY_USER_REMOVED}, agent_id=agent_id)
+        run = await triggers.inboxes_to_run(
+            uow, deps.clock.now(), {Trigger.CAPACITY_USER_REMOVED}, agent_id=agent_id
+        )
     return Changed(None, run)
 
 
@@ -85,7 +87,9 @@ async def add_limit(
         await uow.inboxes.require(account_id, [inbox_id])
         limit_id = await uow.capacity.add_limit(policy_id, inbox_id, conversation_limit)
         view = await uow.queries.inbox_limit(account_id, policy_id, limit_id)
-        run = await triggers.inboxes_to_run(uow, {Trigger.LIMIT_ADDED}, inbox_id=inbox_id)
+        run = await triggers.inboxes_to_run(
+            uow, deps.clock.now(), {Trigger.LIMIT_ADDED}, inbox_id=inbox_id
+        )
     return Changed(view, run)
 
 
@@ -97,7 +101,7 @@ async def update_limit(
         await uow.capacity.set_limit(limit_id, conversation_limit)
         after = replace(before, conversation_limit=conversation_limit)
         fired = triggers.limit_changed(before.conversation_limit, conversation_limit)
-        run = await triggers.inboxes_to_run(uow, fired, inbox_id=after.inbox_id)
+        run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, inbox_id=after.inbox_id)
     return Changed(after, run)
 
 
@@ -105,5 +109,7 @@ async def delete_limit(deps: Deps, account_id: int, policy_id: int, limit_id: in
     async with deps.uow.write() as uow:
         limit = await uow.queries.inbox_limit(account_id, policy_id, limit_id)
         await uow.capacity.delete_limit(limit_id)
-        run = await triggers.inboxes_to_run(uow, {Trigger.LIMIT_REMOVED}, inbox_id=limit.inbox_id)
+        run = await triggers.inboxes_to_run(
+            uow, deps.clock.now(), {Trigger.LIMIT_REMOVED}, inbox_id=limit.inbox_id
+        )
     return Changed(None, run)

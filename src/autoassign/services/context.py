@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 
 from autoassign.core.ports import AssignmentStore, Clock, EventSink
 from autoassign.core.ports.metrics import BatchMetrics
+from autoassign.core.ports.overview import NoOverview, OverviewReader
 from autoassign.core.ports.state import WindowAndPresenceStore
 from autoassign.core.ports.uow import UnitOfWorkFactory
 
@@ -30,6 +31,9 @@ class Deps:
     bulk_limit: int = 500
     #: seconds a heartbeat keeps an auto-offline agent online
     presence_ttl: int = 60
+    #: the admin page's, the metrics' and readiness's aggregate reads; bootstrap always
+    #: gives the SQL one (the default serves compositions without SQL, the simulator)
+    overview: OverviewReader = field(default_factory=NoOverview)
 
 
 @dataclass(frozen=True, slots=True)

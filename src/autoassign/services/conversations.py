@@ -2,8 +2,9 @@
 
 The rules a conversation change follows live here: moving to a team the assignee is not
 in clears the assignee; an assignment by hand is recorded in the history (it counts
-toward no fair-distribution window) and announced once committed. Which of these run
-the inbox is the trigger table's (``triggers``).
+toward no fair-distribution window) and queued for webhooks in the same transaction, so
+it is announced exactly when it commits. Which of these run the inbox is the trigger
+table's (``triggers``).
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ async def create_conversations(
     deps: Deps, account_id: int, drafts: list[Conversation]
 ) -> Changed[list[int]]:
     """Many at once (imports, demos); each open, unassigned one runs its inbox."""
+    now = deps.clock.now()
     async with deps.uow.write() as uow:
-        ids = await uow.conversations.add_many(account_id, drafts, deps.clock.now())
-    run = frozenset(d.inbox_id for d in drafts if d.assignable)
+        ids = await uow.conversations.add_many(account_id, drafts, now)
+        run = frozenset(d.inbox_id for d in drafts if d.assignable)
+        await uow.runs.add(run, now)
     return Changed(ids, run)
 
 
@@ -50,7 +53,7 @@ async def create_conversation(deps: Deps, draft: Conversation) -> Changed[Conver
         )
         created = await uow.queries.conversation(draft.account_id, conversation_id)
         run = await triggers.inboxes_to_run(
-            uow, triggers.conversation_created(created), inbox_id=created.inbox_id
+            uow, deps.clock.now(), triggers.conversation_created(created), inbox_id=created.inbox_id
         )
     return Changed(created, run)
 
@@ -73,7 +76,10 @@ async def update_conversation(
         await uow.conversations.update(account_id, conversation_id, changes, deps.clock.now())
         after = await uow.queries.conversation(account_id, conversation_id)
         run = await triggers.inboxes_to_run(
-            uow, triggers.conversation_updated(before, after), inbox_id=after.inbox_id
+            uow,
+            deps.clock.now(),
+            triggers.conversation_updated(before, after),
+            inbox_id=after.inbox_id,
         )
     return Changed(after, run)
 
@@ -91,26 +97,29 @@ async def assign_by_hand(
             await uow.agents.require(account_id, [assignee_id])
         changes = ConversationChanges(assignee_id=assignee_id)
         await uow.conversations.update(account_id, conversation_id, changes, now)
-        changed_hands = assignee_id is not None and assignee_id != before.assignee_id
-        if changed_hands and assignee_id is not None:
+        events: list[ConversationAssigned] = []
+        if assignee_id is not None and assignee_id != before.assignee_id:
             await uow.conversations.record_manual(
                 account_id, before.inbox_id, conversation_id, assignee_id, MANUAL_REASON, now
             )
+            events.append(
+                ConversationAssigned(
+                    account_id=account_id,
+                    inbox_id=before.inbox_id,
+                    conversation_id=conversation_id,
+                    agent_id=assignee_id,
+                    policy_id=None,
+                    assigned_at=now,
+                    reason=MANUAL_REASON,
+                )
+            )
+            await uow.deliveries.queue(events, now)  # the webhook outbox, in this commit
         after = await uow.queries.conversation(account_id, conversation_id)
         run = await triggers.inboxes_to_run(
-            uow, triggers.assigned_by_hand(before, after), inbox_id=after.inbox_id
+            uow, deps.clock.now(), triggers.assigned_by_hand(before, after), inbox_id=after.inbox_id
         )
-    if changed_hands and assignee_id is not None:
-        event = ConversationAssigned(
-            account_id=account_id,
-            inbox_id=after.inbox_id,
-            conversation_id=conversation_id,
-            agent_id=assignee_id,
-            policy_id=None,
-            assigned_at=now,
-            reason=MANUAL_REASON,
-        )
-        await deps.sink.publish([event])
+    if events:
+        await deps.sink.publish(events)
     return Changed(after, run)
 
 

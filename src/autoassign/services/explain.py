@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from autoassign.core.eligibility import conversation_exclusion
 from autoassign.core.model import Conversation
@@ -32,6 +33,11 @@ class Explanation:
     next_agent_id: int | None = None
     #: why each member was passed over (offline, busy, not in team, rate limited, full)
     agents: Mapping[int, AgentReason] = field(default_factory=dict)
+    #: for members held back by the fair-distribution window: when it frees
+    agents_until: Mapping[int, datetime] = field(default_factory=dict)
+    #: when time alone lets the conversation through (its inbox is woken then); None
+    #: when only an event can (an agent online, capacity freed)
+    waits_until: datetime | None = None
 
 
 async def explain_conversation(
@@ -50,6 +56,8 @@ async def explain_conversation(
         assignment: AssignmentRecord | None = None,
         next_agent_id: int | None = None,
         agents: Mapping[int, AgentReason] | None = None,
+        agents_until: Mapping[int, datetime] | None = None,
+        waits_until: datetime | None = None,
     ) -> Explanation:
         return Explanation(
             conversation_id=conversation.id,
@@ -59,6 +67,8 @@ async def explain_conversation(
             assignment=assignment,
             next_agent_id=next_agent_id,
             agents=dict(agents or {}),
+            agents_until=dict(agents_until or {}),
+            waits_until=waits_until,
         )
 
     async with store.inbox_view(conversation.inbox_id) as view:
@@ -74,7 +84,7 @@ async def explain_conversation(
         excluded = conversation_exclusion(conversation, runnable.rules, now)
         if excluded is not None:
             return explained(OutcomeKind.skipped(excluded))
-        snapshot = await load_snapshot(view, state, runnable, [conversation], now)
+        snapshot = await load_snapshot(view, state, runnable, [conversation], now, rebuild=False)
     plan = plan_batch(snapshot, now)
     if plan.assignments:
         return explained(
@@ -83,7 +93,17 @@ async def explain_conversation(
             agents=plan.agent_filters,
         )
     skip = plan.skips[0]
-    return explained(OutcomeKind.skipped(skip.reason), agents=skip.agents)
+    until = {
+        a.agent_id: a.window_frees_at
+        for a in snapshot.agents
+        if skip.agents.get(a.agent_id) is AgentReason.RATE_LIMITED and a.window_frees_at
+    }
+    return explained(
+        OutcomeKind.skipped(skip.reason),
+        agents=skip.agents,
+        agents_until=until,
+        waits_until=plan.wake_at,
+    )
 
 
 __all__ = ["Explanation", "explain_conversation"]

@@ -41,15 +41,15 @@ async def update_inbox(
         await uow.inboxes.update(account_id, inbox_id, patch)
         after = await uow.queries.inbox(account_id, inbox_id)
         run = await triggers.inboxes_to_run(
-            uow, triggers.inbox_updated(before, after), inbox_id=inbox_id
+            uow, deps.clock.now(), triggers.inbox_updated(before, after), inbox_id=inbox_id
         )
     return Changed(after, run)
 
 
 async def delete_inbox(deps: Deps, account_id: int, inbox_id: int) -> None:
-    """Deletes the inbox with its conversations and assignment history."""
+    """The inbox is marked deleted; its conversations and assignment history stay."""
     async with deps.uow.write() as uow:
-        await uow.inboxes.delete(account_id, inbox_id)
+        await uow.inboxes.delete(account_id, inbox_id, deps.clock.now())
 
 
 async def list_members(deps: Deps, account_id: int, inbox_id: int) -> list[AgentView]:
@@ -63,7 +63,9 @@ async def change_members(
     async with deps.uow.write() as uow:
         added = await uow.inboxes.change_members(account_id, inbox_id, agent_ids, change)
         members = await uow.queries.inbox_members(account_id, inbox_id)
-        run = await triggers.inboxes_to_run(uow, triggers.members_changed(added), inbox_id=inbox_id)
+        run = await triggers.inboxes_to_run(
+            uow, deps.clock.now(), triggers.members_changed(added), inbox_id=inbox_id
+        )
     return Changed(members, run)
 
 
@@ -85,7 +87,7 @@ async def link_policy(
         await uow.inboxes.link_policy(inbox_id, policy_id)
         view = await uow.queries.policy(account_id, policy_id)
         run = await triggers.inboxes_to_run(
-            uow, {triggers.Trigger.POLICY_LINKED}, inbox_id=inbox_id
+            uow, deps.clock.now(), {triggers.Trigger.POLICY_LINKED}, inbox_id=inbox_id
         )
     return Changed(view, run)
 

@@ -41,7 +41,7 @@ async def update_policy(
         await uow.policies.save(replace(current, **patch), deps.clock.now())
         view = await uow.queries.policy(account_id, policy_id)
         run = await triggers.inboxes_to_run(
-            uow, {triggers.Trigger.POLICY_CHANGED}, policy_id=policy_id
+            uow, deps.clock.now(), {triggers.Trigger.POLICY_CHANGED}, policy_id=policy_id
         )
     return Changed(view, run)
 

@@ -8,13 +8,21 @@ goes again are decided here.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
+from datetime import timedelta
 
-from autoassign.core.ports import JobQueue
+from autoassign.core import errors
+from autoassign.core.ports import JobQueue, RunResult
 from autoassign.services import assign
 from autoassign.services.context import Deps
 
 logger = logging.getLogger(__name__)
+
+#: a run request this old was not taken by any batch: its trigger was lost. A batch
+#: normally takes its requests within milliseconds; a busy queue within seconds, and
+#: queueing a run for it again then costs at most one extra batch.
+REQUEST_RELAY_AFTER = timedelta(seconds=5)
 
 
 async def run_batch(deps: Deps, inbox_id: int, limit: int | None = None) -> assign.BatchResult:
@@ -27,7 +35,23 @@ async def run_batch(deps: Deps, inbox_id: int, limit: int | None = None) -> assi
         sink=deps.sink,
         limit=deps.bulk_limit if limit is None else limit,
     )
-    deps.metrics.record_batch(result.assigned, result.skip_reasons, result.duration_ms / 1000)
+    reasons = result.skip_reasons
+    deps.metrics.record_batch(
+        result.assigned, reasons, result.duration_ms / 1000, inbox_id=inbox_id
+    )
+    logger.info(
+        "batch: assigned %d of %d",
+        result.assigned,
+        result.considered,
+        extra={
+            "action": "batch",
+            "inbox_id": inbox_id,
+            "assigned": result.assigned,
+            "considered": result.considered,
+            "skipped": dict(Counter(r.value for r in reasons)),
+            "duration_ms": round(result.duration_ms, 2),
+        },
+    )
     return result
 
 
@@ -40,13 +64,28 @@ async def assign_now(
     return await run_batch(deps, inbox_id, limit)
 
 
-async def run_inbox_job(deps: Deps, inbox_id: int) -> bool:
-    """One job: a batch of the inbox. True when the batch was full, made progress and
-    left some member able to take more, so more work may wait and the job goes again.
-    Otherwise the next trigger (a new conversation, an agent online, capacity freed) or
-    the periodic sweep brings the inbox back."""
-    result = await run_batch(deps, inbox_id)
-    return result.assigned > 0 and result.considered >= deps.bulk_limit and not result.exhausted
+async def run_inbox_job(deps: Deps, inbox_id: int) -> RunResult:
+    """One job: a batch of the inbox, and when to run it again.
+
+    At once when the batch was full, made progress and left some member able to take
+    more (more work may wait). At ``wake_at`` when work waits only on time (a window
+    sliding open). Otherwise the next trigger (a new conversation, an agent online,
+    capacity freed) brings the inbox back; the periodic sweep is only a safety net.
+    A job for an inbox deleted since it was queued has nothing to do."""
+    try:
+        result = await run_batch(deps, inbox_id)
+    except errors.InboxNotFound:
+        return RunResult()
+    full = result.assigned > 0 and result.considered >= deps.bulk_limit
+    return RunResult(again=full and not result.exhausted, wake_at=result.wake_at)
+
+
+async def lost_run_requests(deps: Deps) -> list[int]:
+    """Inboxes whose run requests outlived every batch for ``REQUEST_RELAY_AFTER``: their
+    trigger's process died between commit and queueing. The relay queues them (past
+    any run gate that process may have left held)."""
+    async with deps.uow.read() as uow:
+        return await uow.runs.outlived(deps.clock.now() - REQUEST_RELAY_AFTER)
 
 
 async def sweepable_inbox_ids(deps: Deps) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Final
 
 from autoassign.core.model import Presence, Status
@@ -24,6 +25,7 @@ class Scope(enum.StrEnum):
     AGENT_INBOXES = "every inbox the agent is a member of"
     POLICY_INBOXES = "every inbox linked to the assignment policy"
     LIMITED_INBOXES = "every inbox the capacity policy limits"
+    FREED_INBOXES = "every inbox where the change unassigned conversations"
 
 
 class Trigger(enum.StrEnum):
@@ -43,6 +45,7 @@ class Trigger(enum.StrEnum):
     LIMIT_ADDED = "a capacity policy gets a limit for the inbox"
     LIMIT_RAISED = "an inbox limit is raised"
     LIMIT_REMOVED = "an inbox limit is removed"
+    AGENT_DELETED = "an agent holding open conversations is deleted (they are unassigned)"
 
 
 #: the table: every trigger and the inboxes it runs
@@ -63,6 +66,7 @@ RUNS: Final[Mapping[Trigger, Scope]] = {
     Trigger.LIMIT_ADDED: Scope.INBOX,
     Trigger.LIMIT_RAISED: Scope.INBOX,
     Trigger.LIMIT_REMOVED: Scope.INBOX,
+    Trigger.AGENT_DELETED: Scope.FREED_INBOXES,
 }
 
 #: statuses that take a conversation out of its assignee's open load
@@ -122,14 +126,18 @@ def limit_changed(before: int, after: int) -> set[Trigger]:
 
 async def inboxes_to_run(
     uow: UnitOfWork,
+    now: datetime,
     fired: Iterable[Trigger],
     *,
     inbox_id: int | None = None,
     agent_id: int | None = None,
     policy_id: int | None = None,
     capacity_policy_id: int | None = None,
+    freed_inbox_ids: Iterable[int] = (),
 ) -> frozenset[int]:
-    """The inboxes the fired triggers run, read in the same unit of work as the change."""
+    """The inboxes the fired triggers run, read in the same unit of work as the change,
+    and written there as run requests: committed with the change, so a process that dies
+    right after the commit loses no run (the relay in ``services/runs.py`` finds them)."""
     run: set[int] = set()
     for scope in {RUNS[t] for t in fired}:
         if scope is Scope.INBOX and inbox_id is not None:
@@ -140,4 +148,7 @@ async def inboxes_to_run(
             run |= await uow.policies.inbox_ids(policy_id)
         elif scope is Scope.LIMITED_INBOXES and capacity_policy_id is not None:
             run |= await uow.capacity.inbox_ids(capacity_policy_id)
+        elif scope is Scope.FREED_INBOXES:
+            run |= set(freed_inbox_ids)
+    await uow.runs.add(run, now)
     return frozenset(run)

@@ -1,11 +1,13 @@
-"""Webhooks: where an account's assignment events are POSTed, signed with a secret."""
+"""Webhooks: where an account's assignment events are POSTed, signed with a secret, and
+the log of what was sent to each (``services.deliveries`` sends them)."""
 
 from __future__ import annotations
 
 import secrets
 
+from autoassign.core.deliveries import DeliveryView
 from autoassign.core.drafts import WebhookDraft, WebhookPatch
-from autoassign.core.views import WebhookView
+from autoassign.core.views import Page, Paging, WebhookView
 from autoassign.services.context import Deps
 
 
@@ -39,3 +41,27 @@ async def update_webhook(
 async def delete_webhook(deps: Deps, account_id: int, webhook_id: int) -> None:
     async with deps.uow.write() as uow:
         await uow.webhooks.delete(account_id, webhook_id)
+
+
+async def list_deliveries(
+    deps: Deps, account_id: int, webhook_id: int, paging: Paging
+) -> Page[DeliveryView]:
+    """Newest first, each with its status and every attempt."""
+    async with deps.uow.read() as uow:
+        return await uow.deliveries.page(account_id, webhook_id, paging)
+
+
+async def replay_delivery(
+    deps: Deps, account_id: int, webhook_id: int, delivery_id: str
+) -> DeliveryView:
+    """Send it again, under the same delivery id (receivers that saw it drop it), with a
+    new round of attempts; the deliverer is woken once this commits."""
+    async with deps.uow.write() as uow:
+        await uow.deliveries.replay(account_id, webhook_id, delivery_id, deps.clock.now())
+        return await uow.deliveries.delivery(account_id, webhook_id, delivery_id)
+
+
+async def pending_deliveries(deps: Deps) -> int:
+    """Deliveries waiting for an attempt or a retry, every account together (metrics)."""
+    async with deps.uow.read() as uow:
+        return await uow.deliveries.pending()

@@ -1,8 +1,14 @@
 """InProcessJobQueue: the embedded twin of ProcrastinateJobQueue, on the API's event loop.
 
 The same rules as Procrastinate's ``queueing_lock`` + ``lock``: at most one waiting and at
-most one running run per inbox. A full batch queues its own follow-up; a failed run is
-retried after a backoff; a sweep loop offers every eligible inbox periodically.
+most one running run per inbox. A full batch queues its own follow-up; a run that leaves
+work waiting on time is woken at that time (one timer per inbox: the earliest wins); a
+failed run is retried after a backoff; a relay loop re-queues runs whose requests
+outlived every run, and a sweep loop offers every eligible inbox as a safety net.
+
+Wake-ups are timers of this process: they die with it, like everything the embedded
+default keeps in memory. On a restart the first sweep runs every inbox, and each run
+computes its next wake-up again from the stored assignments.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 
-from autoassign.adapters.jobs import RunInbox, SweepInboxes
+from autoassign.adapters.jobs import LostRequests, RunInbox, SweepInboxes
+from autoassign.core.ports import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -23,27 +31,36 @@ class InProcessJobQueue:
         run: RunInbox,
         sweep: SweepInboxes,
         *,
+        clock: Clock,
+        lost: LostRequests | None = None,
         sweep_interval: float = 300.0,
+        relay_interval: float = 2.0,
         retry_delay: float = 5.0,
         max_retry_delay: float = 300.0,
         concurrency: int = 4,
     ) -> None:
         self._run = run
         self._sweep = sweep
+        self._lost = lost
+        self._clock = clock
         self._sweep_interval = sweep_interval
+        self._relay_interval = relay_interval
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
         self._slots = asyncio.Semaphore(concurrency)
         self._waiting: set[int] = set()
         self._drivers: dict[int, asyncio.Task[None]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
+        #: inbox → (when, timer): the one wake-up each inbox has
+        self._wakes: dict[int, tuple[datetime, asyncio.TimerHandle]] = {}
         self._failures: dict[int, int] = {}
-        self._sweeper: asyncio.Task[None] | None = None
+        self._loops: list[asyncio.Task[None]] = []
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
 
-    async def enqueue(self, inbox_ids: Iterable[int]) -> int:
+    async def enqueue(self, inbox_ids: Iterable[int], *, force: bool = False) -> int:
+        """``force`` changes nothing here: there is no run gate to get past."""
         return sum(self._offer(inbox_id) for inbox_id in set(inbox_ids))
 
     def _offer(self, inbox_id: int) -> bool:
@@ -55,6 +72,24 @@ class InProcessJobQueue:
             self._drivers[inbox_id] = asyncio.create_task(self._drive(inbox_id))
         return True
 
+    async def schedule(self, inbox_id: int, at: datetime) -> None:
+        current = self._wakes.get(inbox_id)
+        if self._stopping or (current is not None and current[0] <= at):
+            return  # an earlier (or equal) wake-up already covers this one
+        if current is not None:
+            current[1].cancel()
+        delay = max(0.0, (at - self._clock.now()).total_seconds())
+
+        def wake() -> None:
+            self._wakes.pop(inbox_id, None)
+            self._offer(inbox_id)
+
+        self._wakes[inbox_id] = (at, asyncio.get_running_loop().call_later(delay, wake))
+
+    def scheduled(self) -> dict[int, datetime]:
+        """inbox → when its next wake-up fires (for explanations and tests)."""
+        return {inbox_id: at for inbox_id, (at, _) in self._wakes.items()}
+
     async def _drive(self, inbox_id: int) -> None:
         """The only task running this inbox: runs while a run is waiting, one at a time."""
         try:
@@ -62,12 +97,14 @@ class InProcessJobQueue:
                 async with self._slots:
                     self._waiting.discard(inbox_id)
                     try:
-                        full = await self._run(inbox_id)
+                        result = await self._run(inbox_id)
                     except Exception:
                         self._retry_later(inbox_id)
                         continue
                     self._failures.pop(inbox_id, None)
-                    if full:
+                    if result.wake_at is not None:
+                        await self.schedule(inbox_id, result.wake_at)
+                    if result.again:
                         self._waiting.add(inbox_id)  # drain a backlog without waiting
         finally:
             self._drivers.pop(inbox_id, None)
@@ -99,16 +136,24 @@ class InProcessJobQueue:
 
     async def start(self) -> None:
         self._stopping = False
-        if self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep_forever())
+        if not self._loops:
+            self._loops.append(asyncio.create_task(self._every(self._sweep_interval, self._sweep)))
+            if self._lost is not None:
+                self._loops.append(
+                    asyncio.create_task(self._every(self._relay_interval, self._lost))
+                )
 
-    async def _sweep_forever(self) -> None:
+    async def _every(
+        self, interval: float, inboxes: Callable[[], Awaitable[Iterable[int]]]
+    ) -> None:
+        """Offer these inboxes now and every ``interval`` seconds; a failure is logged
+        and tried again next time."""
         while True:
             try:
-                await self.enqueue(await self._sweep())
+                await self.enqueue(await inboxes(), force=True)
             except Exception:
-                logger.exception("sweep failed", extra={"action": "sweep"})
-            await asyncio.sleep(self._sweep_interval)
+                logger.exception("periodic run request failed", extra={"action": "sweep"})
+            await asyncio.sleep(interval)
 
     async def sweep_now(self) -> int:
         return await self.enqueue(await self._sweep())
@@ -121,14 +166,15 @@ class InProcessJobQueue:
         """No new runs start; running ones finish (each is one transaction, so a cancel
         after ``grace`` leaves nothing half-assigned either)."""
         self._stopping = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for loop_task in self._loops:
+            loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper  # let a sweep cut short release its connection
-            self._sweeper = None
-        for handle in self._timers:
+                await loop_task  # let a sweep cut short release its connection
+        self._loops.clear()
+        for handle in [*self._timers, *(h for _, h in self._wakes.values())]:
             handle.cancel()
         self._timers.clear()
+        self._wakes.clear()
         running = list(self._drivers.values())
         if running:
             _done, pending = await asyncio.wait(running, timeout=grace)

@@ -10,8 +10,18 @@ per inbox) and ``lock`` (one running job per inbox). Three traps shape this modu
    gate and defers one job, or (while a job holds it) marks that job to go again. The job
    loops while marked and releases the gate atomically, so a burst of thousands of
    triggers costs one job and no unique-violation log lines, and no trigger is lost.
-3. Stalled jobs (a worker killed mid-run) are recovered by a periodic task; when putting
-   one back would meet a waiting sibling, it is marked failed instead.
+3. A job's ``lock`` orders it before every later job of the same lock, even while it
+   waits for a future ``scheduled_at``. So wake-ups (runs at a time) are jobs of their own
+   task without the inbox lock, one per inbox and second; when one fires it queues a run
+   past the gate (the queueing lock still coalesces): a gate left held by a dead process
+   would swallow it, and unlike a trigger it has no run request for the relay to find.
+
+The run gate is an optimisation, never a condition: when the state store cannot be
+reached, triggers defer directly (the queueing lock still coalesces) and a job that
+cannot tell whether triggers arrived runs again. Workers ride out database restarts (the
+worker loop is restarted with backoff), and stalled or wedged jobs are recovered
+(``procrastinate_recovery``). A relay task re-queues runs whose requests outlived every
+run, so a trigger whose process died right after its commit still leads to a run.
 """
 
 from __future__ import annotations
@@ -19,21 +29,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+import signal
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
 from procrastinate import exceptions as pexc
-from procrastinate.jobs import Status
 
-from autoassign.adapters.jobs import RunInbox, SweepInboxes
+from autoassign.adapters.jobs import LostRequests, RunInbox, SweepInboxes
+from autoassign.adapters.jobs.procrastinate_recovery import fail_wedged, recover_stalled
+from autoassign.core import errors
 from autoassign.core.ports import RunGate
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "autoassign"
 ASSIGN_TASK = "autoassign.assign_inbox"
+WAKE_TASK = "autoassign.wake_inbox"
+#: how often idle workers look for due jobs: the worst extra delay of a wake-up
+POLL_SECONDS = 0.25
 
 
 def inbox_lock(inbox_id: int) -> str:
@@ -69,48 +84,54 @@ class ProcrastinateJobQueue:
         gate: RunGate,
         run: RunInbox | None = None,
         sweep: SweepInboxes | None = None,
+        lost: LostRequests | None = None,
         sweep_interval: int = 300,
+        relay_interval: int = 2,
         retry_delay: int = 5,
         stalled_after: float = 30.0,
+        wedged_after: float | None = None,
         gate_ttl: float | None = None,
         concurrency: int = 4,
         keep_finished_jobs: bool = False,
+        pool_size: int = 4,
     ) -> None:
         self._gate = gate
         #: a gate outlives a dead holder only about as long as its stalled job does
         self._gate_ttl = gate_ttl if gate_ttl is not None else max(2 * stalled_after, 10.0)
         self._run = run
         self._sweep = sweep
+        self._lost = lost
         self._retry_delay = retry_delay
         self._stalled_after = stalled_after
+        self._wedged_after = (
+            wedged_after if wedged_after is not None else max(10 * stalled_after, 300.0)
+        )
         #: look for stalled jobs twice per stall timeout (a divisor of 60 s)
         self._recover_every = max(
             d for d in (1, 2, 3, 4, 5, 6, 10, 15, 20, 30) if d <= max(1, stalled_after / 2)
         )
         self._concurrency = concurrency
         self._delete_jobs = "never" if keep_finished_jobs else "successful"
-        self.app = App(connector=PsycopgConnector(conninfo=conninfo))
+        # idle: one connection (plus the worker's listener); idle extras close after 60 s
+        connector = PsycopgConnector(
+            conninfo=conninfo, min_size=1, max_size=pool_size, max_idle=60.0
+        )
+        self.app = App(connector=connector)
         self._open = False
-        self._register(interval_to_cron(sweep_interval))
+        self._register(interval_to_cron(sweep_interval), interval_to_cron(relay_interval))
 
-    def _register(self, sweep_cron: str) -> None:
+    def _register(self, sweep_cron: str, relay_cron: str) -> None:
         app = self.app
 
         @app.task(name=ASSIGN_TASK, queue=QUEUE)
         async def assign_inbox(inbox_id: int) -> None:
-            if self._run is None:
-                raise RuntimeError("this queue only defers jobs; run them with `autoassign worker`")
-            gate = gate_name(inbox_id)
-            for _ in range(MAX_BATCHES_PER_JOB):
-                await self._gate.claim_run(gate, self._gate_ttl)  # triggers so far: covered
-                try:
-                    full = await self._run(inbox_id)
-                except Exception:
-                    await self._defer(inbox_id, schedule_in={"seconds": self._retry_delay})
-                    raise
-                if not full and not await self._gate.finish_run(gate, self._gate_ttl):
-                    return  # nothing more came in; the gate is released
-            await self._defer(inbox_id)  # a long backlog: let other inboxes have a turn
+            await self._run_job(inbox_id)
+
+        @app.task(name=WAKE_TASK, queue=QUEUE)
+        async def wake_inbox(inbox_id: int) -> None:
+            # past the run gate: a gate left held by a dead process would only mark the
+            # wake-up "go again" for no one, and no run request would bring it back
+            await self.enqueue([inbox_id], force=True)
 
         @app.periodic(cron=sweep_cron, periodic_id="sweep")
         @app.task(name="autoassign.sweep", queue=QUEUE, queueing_lock="autoassign:sweep")
@@ -118,12 +139,73 @@ class ProcrastinateJobQueue:
             if self._sweep is not None:
                 await self.enqueue(await self._sweep())
 
+        @app.periodic(cron=relay_cron, periodic_id="relay")
+        @app.task(name="autoassign.relay", queue=QUEUE, queueing_lock="autoassign:relay")
+        async def relay(timestamp: int) -> None:
+            if self._lost is not None:
+                await self.enqueue(await self._lost(), force=True)
+
         @app.periodic(cron=interval_to_cron(self._recover_every), periodic_id="recover")
         @app.task(
             name="autoassign.recover_stalled", queue=QUEUE, queueing_lock="autoassign:recover"
         )
         async def recover(timestamp: int) -> None:
             await self.recover_stalled()
+
+    async def _run_job(self, inbox_id: int) -> None:
+        """One job: batches while the gate says more came in, a wake-up when work waits
+        on time, and a follow-up job whenever it cannot tell whether work is left."""
+        if self._run is None:
+            raise RuntimeError("this queue only defers jobs; run them with `autoassign worker`")
+        gate = gate_name(inbox_id)
+        for _ in range(MAX_BATCHES_PER_JOB):
+            # triggers so far are covered by this batch; a lost gate costs only coalescing
+            await self._gate_call(self._gate.claim_run(gate, self._gate_ttl), None)
+            try:
+                result = await self._run(inbox_id)
+                if result.wake_at is not None:
+                    # the batch took the inbox's run requests: a lost wake-up would
+                    # leave work waiting on a window until the next trigger
+                    await self.schedule(inbox_id, result.wake_at)
+            except Exception:
+                await self._follow_up(inbox_id, schedule_in={"seconds": self._retry_delay})
+                raise
+            if result.again:
+                continue
+            again = await self._gate_call(self._gate.finish_run(gate, self._gate_ttl), None)
+            if again is None:  # cannot tell whether triggers came: look again shortly
+                await self._follow_up(inbox_id, schedule_in={"seconds": self._retry_delay})
+                return
+            if not again:
+                return  # nothing more came in; the gate is released
+        await self._follow_up(inbox_id)  # a long backlog: let other inboxes have a turn
+
+    async def _follow_up(self, inbox_id: int, **options: Any) -> None:
+        """Defer the inbox's next run, trying a few times: after the server dropped a
+        connection (a restart, a terminated backend) the pool's next one works, and
+        this job's chain must not end on the first error. If the database stays down,
+        the job's own row is recovered (stalled or wedged) and runs the inbox."""
+        delay = 0.2
+        for attempt in range(5):
+            try:
+                await self._defer(inbox_id, **options)
+                return
+            except Exception:
+                if attempt == 4:
+                    raise
+                logger.warning("could not defer the inbox's next run; trying again")
+            await asyncio.sleep(delay)
+            delay *= 2
+
+    @staticmethod
+    async def _gate_call(call: Awaitable[bool | None], unknown: bool | None) -> bool | None:
+        """A gate call whose failure (the state store down) must not stop the job chain;
+        ``unknown`` is the safe answer then (finish: "run again")."""
+        try:
+            return await call
+        except errors.StateStoreUnavailable:
+            logger.warning("run gate unavailable; going on without it", exc_info=True)
+            return unknown
 
     async def _defer(self, inbox_id: int, **options: Any) -> bool:
         lock = inbox_lock(inbox_id)
@@ -134,40 +216,48 @@ class ProcrastinateJobQueue:
             return False  # a run is already waiting: it will see this work too
         return True
 
-    async def enqueue(self, inbox_ids: Iterable[int]) -> int:
+    async def enqueue(self, inbox_ids: Iterable[int], *, force: bool = False) -> int:
         queued = 0
         for inbox_id in sorted(set(inbox_ids)):
             gate = gate_name(inbox_id)
-            if not await self._gate.request_run(gate, self._gate_ttl):
+            took = True
+            if not force:
+                took = bool(
+                    await self._gate_call(self._gate.request_run(gate, self._gate_ttl), True)
+                )
+            if not took:
                 continue  # a run holds the gate and will go again
             try:
                 queued += await self._defer(inbox_id)
             except Exception:
-                await self._gate.claim_run(gate, self._gate_ttl)  # hand the gate back
-                await self._gate.finish_run(gate, self._gate_ttl)
+                await self._gate_call(self._gate.claim_run(gate, self._gate_ttl), None)
+                await self._gate_call(self._gate.finish_run(gate, self._gate_ttl), None)
                 raise
         return queued
 
-    async def recover_stalled(self) -> int:
-        """Put back jobs whose worker stopped heart-beating; returns how many."""
-        manager = self.app.job_manager
-        stalled = list(
-            await manager.get_stalled_jobs(
-                queue=QUEUE, task_name=ASSIGN_TASK, seconds_since_heartbeat=self._stalled_after
-            )
+    async def schedule(self, inbox_id: int, at: datetime) -> None:
+        """A wake-up job at ``at``: one per inbox and second (its queueing lock), without
+        the inbox lock (which would hold back every later run of the inbox until then).
+
+        Idle workers find due jobs by polling every ``POLL_SECONDS``: that is the worst
+        extra delay. (Due early and sleeping until ``at`` was tried: sleeping jobs hold
+        worker slots, and when many inboxes wake together the runs queue behind them.)"""
+        when = max(at, datetime.now(UTC))
+        deferrer = self.app.configure_task(
+            WAKE_TASK,
+            queueing_lock=f"autoassign:wake:{inbox_id}:{int(when.timestamp())}",
+            schedule_at=when,
         )
-        for job in stalled:
-            try:
-                await manager.retry_job(job)
-            except pexc.UniqueViolation:
-                # a sibling is already waiting for this inbox: it does the work
-                assert job.id is not None
-                await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
-            logger.warning(
-                "recovered stalled job %s", job.id, extra={"action": "recover", "job_id": job.id}
-            )
-        await manager.prune_stalled_workers(seconds_since_heartbeat=self._stalled_after)
-        return len(stalled)
+        with contextlib.suppress(pexc.AlreadyEnqueued):
+            await deferrer.defer_async(inbox_id=inbox_id)
+
+    async def recover_stalled(self) -> int:
+        """Put back stalled jobs and queue the inboxes of wedged ones; returns how many."""
+        # every task: a wake-up whose worker died must run too, or it is lost
+        stalled = await recover_stalled(self.app, QUEUE, None, self._stalled_after)
+        wedged = await fail_wedged(self.app, QUEUE, ASSIGN_TASK, self._wedged_after)
+        await self.enqueue(wedged, force=True)
+        return stalled + len(wedged)
 
     async def start(self) -> None:
         if not self._open:
@@ -180,19 +270,67 @@ class ProcrastinateJobQueue:
     async def work(
         self, *, concurrency: int | None = None, wait: bool = True, name: str = "worker"
     ) -> None:
-        """Run a worker until stopped (``wait=False``: until nothing is left)."""
-        await self.start()
+        """Run a worker until stopped by SIGTERM or SIGINT (``wait=False``: until nothing
+        is left).
+
+        A long-running worker outlives database restarts. Procrastinate stops its worker
+        when a side task fails (the listener's connection, on any transient PostgreSQL
+        error) and returns as if asked to stop; so the signals are ours, and any stop
+        that was not asked for starts the worker again, with backoff."""
+        slots = concurrency or self._concurrency
+        if not wait:
+            await self.start()
+            await self._work_once(slots, wait=False, name=name)
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            delay = 1.0
+            while not stop.is_set():
+                if await self._supervised(slots, name, stop):
+                    return
+                with contextlib.suppress(Exception):
+                    await self.stop()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 30.0)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    async def _supervised(self, slots: int, name: str, stop: asyncio.Event) -> bool:
+        """One life of the worker; True when it ended because it was asked to stop."""
+        try:
+            await self.start()
+            runner = asyncio.create_task(self._work_once(slots, wait=True, name=name))
+            asked = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, asked}, return_when=asyncio.FIRST_COMPLETED)
+            if asked in done:  # graceful: running jobs finish, then the worker returns
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+                return True
+            asked.cancel()
+            runner.result()  # raises what stopped it, if anything did
+            logger.warning("worker stopped by itself (a side task failed); starting it again")
+        except Exception:
+            logger.exception("worker stopped on an error; starting it again")
+        return False
+
+    async def _work_once(self, concurrency: int, *, wait: bool, name: str) -> None:
         await self.app.run_worker_async(
             queues=[QUEUE],
-            concurrency=concurrency or self._concurrency,
+            concurrency=concurrency,
             wait=wait,
             name=name,
             delete_jobs=self._delete_jobs,
             shutdown_graceful_timeout=30,
             update_heartbeat_interval=max(1.0, self._stalled_after / 5),
             stalled_worker_timeout=self._stalled_after,
-            fetch_job_polling_interval=1.0,
-            install_signal_handlers=wait,
+            fetch_job_polling_interval=POLL_SECONDS,
+            install_signal_handlers=False,
         )
 
     async def drain(self, grace: float = 30.0) -> None:

@@ -21,6 +21,7 @@ from autoassign.core import errors
 #: what a client is told when a uniqueness rule would be broken
 UNIQUE: Mapping[str, str] = {
     "uq_assignment_policies_account_id_name": "an assignment policy with this name exists",
+    "uq_capacity_policies_account_id_name": "a capacity policy with this name exists",
     "uq_inbox_capacity_limits_capacity_policy_id_inbox_id": (
         "this capacity policy already has a limit for this inbox"
     ),
@@ -34,7 +35,7 @@ _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
 
 
 def _sqlite_name(message: str) -> str | None:
-    """The name of the unique or primary key SQLite names by its columns."""
+    """The name of the unique or primary key (or unique index) SQLite names by its columns."""
     match = _SQLITE_UNIQUE.search(message)
     if match is None:
         return None
@@ -48,6 +49,9 @@ def _sqlite_name(message: str) -> str | None:
             {c.name for c in constraint.columns} == columns
         ):
             return str(constraint.name)
+    for index in table.indexes:
+        if index.unique and {c.name for c in index.columns} == columns:
+            return str(index.name)
     return None
 
 

@@ -87,7 +87,13 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=1, max_overflow=0)
         install_sqlite_pragmas(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # Kept open: at most two connections; up to ``pool_size`` under load, the rest closed
+    # again when returned. An idle process then holds few connections, whatever the
+    # setting (docs/scaling.md sizes max_connections from it).
+    kept = min(2, pool_size)
+    return create_async_engine(
+        url, pool_size=kept, max_overflow=pool_size - kept, pool_pre_ping=True
+    )
 
 
 def make_sync_engine(url: str) -> sa.Engine:

@@ -39,14 +39,34 @@ def owner(table: sa.Table) -> sa.ColumnElement[Any]:
     return table.c.account_id if "account_id" in table.c else table.c.id
 
 
+def visible(table: sa.Table, account_id: int) -> list[sa.ColumnElement[bool]]:
+    """The rows of this account a caller may see or change: deleted agents and inboxes
+    (kept for their history) are gone for everyone."""
+    conditions: list[sa.ColumnElement[bool]] = [owner(table) == account_id]
+    if "deleted_at" in table.c:
+        conditions.append(table.c.deleted_at.is_(None))
+    return conditions
+
+
 async def require(
-    conn: AsyncConnection, table: sa.Table, ids: Iterable[int], account_id: int
+    conn: AsyncConnection,
+    table: sa.Table,
+    ids: Iterable[int],
+    account_id: int,
+    *,
+    share: bool = False,
 ) -> None:
-    """Raise the table's NotFound for the first id that is not a row of this account."""
+    """Raise the table's NotFound for the first id that is not a row of this account.
+
+    ``share`` keeps the rows share-locked until the transaction ends (PostgreSQL;
+    SQLite has one writer anyway): a write that refers to them, such as assigning an
+    agent, then cannot interleave with deleting them."""
     wanted = set(ids)
     if not wanted:
         return
-    query = sa.select(table.c.id).where(table.c.id.in_(wanted), owner(table) == account_id)
+    query = sa.select(table.c.id).where(table.c.id.in_(wanted), *visible(table, account_id))
+    if share:
+        query = query.order_by(table.c.id).with_for_update(read=True)
     found = set((await conn.execute(query)).scalars())
     for object_id in sorted(wanted - found):
         raise NOT_FOUND[table](object_id)
@@ -71,7 +91,7 @@ async def update(
         return
     done = await conn.execute(
         sa.update(table)
-        .where(table.c.id == object_id, owner(table) == account_id)
+        .where(table.c.id == object_id, *visible(table, account_id))
         .values(dict(values))
     )
     if done.rowcount == 0:
@@ -79,8 +99,10 @@ async def update(
 
 
 async def delete(conn: AsyncConnection, table: sa.Table, account_id: int, object_id: int) -> None:
+    """Delete one row of the account (NotFound otherwise). Agents and inboxes are not
+    deleted this way: their repositories mark them deleted, keeping their history."""
     done = await conn.execute(
-        sa.delete(table).where(table.c.id == object_id, owner(table) == account_id)
+        sa.delete(table).where(table.c.id == object_id, *visible(table, account_id))
     )
     if done.rowcount == 0:
         raise NOT_FOUND[table](object_id)
@@ -92,7 +114,7 @@ async def one(
     """One row of the account (NotFound otherwise)."""
     row = (
         await conn.execute(
-            sa.select(table).where(table.c.id == object_id, owner(table) == account_id)
+            sa.select(table).where(table.c.id == object_id, *visible(table, account_id))
         )
     ).one_or_none()
     if row is None:

@@ -81,7 +81,7 @@ class SqlQueries:
     async def agents(
         self, account_id: int, *, capacity_policy_id: int | None = None
     ) -> list[AgentView]:
-        query = sa.select(agents).where(agents.c.account_id == account_id).order_by(agents.c.id)
+        query = sa.select(agents).where(*owned.visible(agents, account_id)).order_by(agents.c.id)
         if capacity_policy_id is not None:
             await owned.require(self._conn, capacity_policies, [capacity_policy_id], account_id)
             query = query.where(agents.c.capacity_policy_id == capacity_policy_id)
@@ -91,7 +91,7 @@ class SqlQueries:
         return rows.agent_view(await owned.one(self._conn, agents, account_id, agent_id))
 
     async def inboxes(self, account_id: int, *, policy_id: int | None = None) -> list[InboxView]:
-        query = sa.select(inboxes).where(inboxes.c.account_id == account_id).order_by(inboxes.c.id)
+        query = sa.select(inboxes).where(*owned.visible(inboxes, account_id)).order_by(inboxes.c.id)
         if policy_id is not None:
             await owned.require(self._conn, assignment_policies, [policy_id], account_id)
             linked = sa.select(inbox_assignment_policies.c.inbox_id).where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from autoassign.adapters.sql import rows
 from autoassign.adapters.sql.claim import ClaimTarget, claim_and_record
 from autoassign.adapters.sql.engine import wrap_errors
+from autoassign.adapters.sql.repositories.deliveries import queue_events
 from autoassign.adapters.sql.tables import (
     agents,
     assignment_policies,
@@ -25,11 +26,13 @@ from autoassign.adapters.sql.tables import (
     inbox_capacity_limits,
     inbox_members,
     inboxes,
+    run_requests,
     team_members,
     teams,
 )
 from autoassign.core import errors
 from autoassign.core.eligibility import AgentState
+from autoassign.core.events import Event
 from autoassign.core.model import Conversation, Presence, Priority, Status, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import ConversationPriority, ExclusionRules, combine_exclusions
@@ -53,6 +56,8 @@ class SqlInboxBatch:
         self._row = inbox_row
         self.inbox_id: int = inbox_row.id
         self.account_id: int = inbox_row.account_id
+        #: webhook deliveries this batch queued (the store wakes the deliverer after commit)
+        self.queued = 0
 
     async def settings(self) -> InboxSettings:
         row = self._row
@@ -242,6 +247,10 @@ class SqlInboxBatch:
         target = ClaimTarget(self.account_id, self.inbox_id, policy_id)
         return await claim_and_record(self._conn, target, planned, now)
 
+    async def record_events(self, events: Sequence[Event]) -> None:
+        if events:
+            self.queued += await queue_events(self._conn, events, events[0].assigned_at)
+
 
 _INBOX_WITH_POLICY = sa.select(inboxes, *_POLICY_COLUMNS).select_from(
     inboxes.outerjoin(
@@ -256,7 +265,7 @@ _INBOX_WITH_POLICY = sa.select(inboxes, *_POLICY_COLUMNS).select_from(
 async def _inbox_row(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> sa.Row[Any]:
     """The inbox and its policy; ``lock`` takes the inbox's row lock, which serialises
     its batches, in the same round trip."""
-    query = _INBOX_WITH_POLICY.where(inboxes.c.id == inbox_id)
+    query = _INBOX_WITH_POLICY.where(inboxes.c.id == inbox_id, inboxes.c.deleted_at.is_(None))
     if lock:
         query = query.with_for_update(of=inboxes)
     row = (await conn.execute(query)).one_or_none()
@@ -266,15 +275,26 @@ async def _inbox_row(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> sa.
 
 
 class SqlAssignmentStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """``on_queued`` is awaited after a batch that queued webhook deliveries commits."""
+
+    def __init__(
+        self, engine: AsyncEngine, on_queued: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.engine = engine
+        self._on_queued = on_queued
 
     @asynccontextmanager
     async def inbox_batch(self, inbox_id: int) -> AsyncIterator[SqlInboxBatch]:
         """Begin, take the inbox's row lock (FOR UPDATE on PostgreSQL; SQLite's
         BEGIN IMMEDIATE already excludes every other writer), and commit on exit."""
         async with wrap_errors(), self.engine.begin() as conn:
-            yield SqlInboxBatch(conn, await _inbox_row(conn, inbox_id, lock=True))
+            row = await _inbox_row(conn, inbox_id, lock=True)
+            # this batch covers every run request committed before now (docs/jobs.md)
+            await conn.execute(sa.delete(run_requests).where(run_requests.c.inbox_id == inbox_id))
+            batch = SqlInboxBatch(conn, row)
+            yield batch
+        if batch.queued and self._on_queued is not None:
+            await self._on_queued()
 
     @asynccontextmanager
     async def inbox_view(self, inbox_id: int) -> AsyncIterator[SqlInboxBatch]:

@@ -52,6 +52,9 @@ capacity_policies = sa.Table(
     sa.Column("exclude_older_than_hours", sa.Integer(), nullable=True),
     _created(),
     sa.Index(None, "account_id"),
+    # a unique index rather than a constraint: SQLite adds one in place, while adding a
+    # constraint rebuilds the table, and dropping the old one would cascade to its limits
+    sa.Index("uq_capacity_policies_account_id_name", "account_id", "name", unique=True),
 )
 
 agents = sa.Table(
@@ -65,6 +68,8 @@ agents = sa.Table(
     sa.Column("auto_offline", sa.Boolean(), nullable=False, server_default=sa.false()),
     _fk("capacity_policy_id", "capacity_policies.id", nullable=True, ondelete="SET NULL"),
     _created(),
+    #: set when deleted: the agent leaves every read and inbox, its history stays
+    sa.Column("deleted_at", UTCDateTime(), nullable=True),
     sa.CheckConstraint("availability IN ('online', 'busy', 'offline')", name="availability"),
     sa.Index(None, "account_id"),
 )
@@ -77,6 +82,8 @@ inboxes = sa.Table(
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("enable_auto_assignment", sa.Boolean(), nullable=False, server_default=sa.true()),
     _created(),
+    #: set when deleted: the inbox leaves every read and never runs, its history stays
+    sa.Column("deleted_at", UTCDateTime(), nullable=True),
     sa.Index(None, "account_id"),
 )
 
@@ -235,6 +242,20 @@ assignments = sa.Table(
     sa.Index(None, "agent_id"),
 )
 
+#: the trigger outbox: a change that must run an inbox writes a row in its own transaction,
+#: and the inbox's next batch deletes it (under the inbox lock). A row that outlives every
+#: batch means its trigger was lost (the process died after the commit): a relay queues
+#: the run. See docs/jobs.md.
+run_requests = sa.Table(
+    "run_requests",
+    metadata,
+    _id(),
+    _fk("inbox_id", "inboxes.id"),
+    sa.Column("requested_at", UTCDateTime(), nullable=False),
+    sa.Index(None, "inbox_id"),
+    sa.Index(None, "requested_at"),
+)
+
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
@@ -244,6 +265,9 @@ api_tokens = sa.Table(
     #: SHA-256 of the token; the token itself is shown once and never stored
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     _created(),
+    #: as in Chatwoot: an agent's token may not use the administration routes
+    sa.Column("role", sa.String(16), nullable=False, server_default="administrator"),
+    sa.CheckConstraint("role IN ('administrator', 'agent')", name="role"),
     sa.Index(None, "account_id"),
 )
 
@@ -258,4 +282,154 @@ webhooks = sa.Table(
     sa.Column("secret", sa.String(128), nullable=False),
     _created(),
     sa.Index(None, "account_id"),
+)
+
+# Webhook outbox (migration 2026-11-27_webhook_outbox) ------------------------------------
+
+_PENDING = sa.text("status = 'pending'")
+
+#: one row per event and subscribed webhook, written in the transaction of the assignment
+#: it announces and sent later (core/ports/deliveries.py says how it is claimed)
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    _fk("webhook_id", "webhooks.id"),
+    sa.Column("event", sa.String(64), nullable=False),
+    #: the ``webhook-id`` header (a UUID): the same for every attempt and replay
+    sa.Column("delivery_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    #: attempts in the current round (a replay starts a new one)
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    #: when a pending delivery is due; null once it is settled
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+    #: set while a runner sends it: no other runner claims it until then
+    sa.Column("leased_until", UTCDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    _created(),
+    sa.Column("delivered_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'failed', 'refused')", name="status"),
+    # what is due, oldest first: only pending rows, so it stays as small as the backlog
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        "id",
+        postgresql_where=_PENDING,
+        sqlite_where=_PENDING,
+    ),
+    sa.Index(None, "leased_until"),
+    sa.Index(None, "webhook_id", "id"),
+)
+
+#: every attempt of a delivery, for the delivery log
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    _id(),
+    _fk("webhook_delivery_id", "webhook_deliveries.id"),
+    #: 1, 2, ... across rounds
+    sa.Column("number", sa.Integer(), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("duration_ms", sa.Float(), nullable=False),
+    sa.UniqueConstraint("webhook_delivery_id", "number"),
+)
+
+# Chatwoot compatibility and connector (migration 2026-11-27_chatwoot) -------------------
+
+#: one Chatwoot installation's account, connected to one autoassign account
+chatwoot_connections = sa.Table(
+    "chatwoot_connections",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts.id"),
+    sa.Column("base_url", sa.String(2048), nullable=False),
+    sa.Column("chatwoot_account_id", sa.BigInteger(), nullable=False),
+    #: sent to Chatwoot on every call, so it is kept in clear (like a webhook's secret)
+    sa.Column("api_token", sa.String(512), nullable=False),
+    #: SHA-256 of the secret in our webhook URL; the secret itself is shown once
+    sa.Column("webhook_token_hash", sa.String(64), nullable=False, unique=True),
+    #: Chatwoot's webhook secret (newer versions sign); null: deliveries are not signed
+    sa.Column("webhook_secret", sa.String(512), nullable=True),
+    _created(),
+    sa.Column("synced_at", UTCDateTime(), nullable=True),
+    sa.Column("sync_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
+    #: assignments with ids up to here have all been looked at for write-back
+    sa.Column("assignment_floor", sa.BigInteger(), nullable=False, server_default="0"),
+    #: the connector process that works this connection, until when
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.UniqueConstraint("account_id"),
+)
+
+#: Chatwoot id → autoassign id, for agents, inboxes and teams
+chatwoot_links = sa.Table(
+    "chatwoot_links",
+    metadata,
+    _fk("connection_id", "chatwoot_connections.id"),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("chatwoot_id", sa.BigInteger(), nullable=False),
+    sa.Column("local_id", sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "kind", "chatwoot_id"),
+    sa.CheckConstraint("kind IN ('agent', 'inbox', 'team')", name="kind"),
+)
+
+#: Chatwoot conversation (its display id) → autoassign conversation, with what we know
+#: of its assignee on both sides (to tell a person's choice from our own write)
+chatwoot_conversations = sa.Table(
+    "chatwoot_conversations",
+    metadata,
+    _fk("connection_id", "chatwoot_connections.id"),
+    sa.Column("chatwoot_id", sa.BigInteger(), nullable=False),
+    _fk("conversation_id", "conversations.id"),
+    #: Chatwoot's ``updated_at`` of the newest state applied (older events are stale)
+    sa.Column("version", sa.Float(), nullable=True),
+    #: the assignee Chatwoot showed last (its user id)
+    sa.Column("chatwoot_assignee_id", sa.BigInteger(), nullable=True),
+    #: the assignee we last wrote to Chatwoot (its user id)
+    sa.Column("written_assignee_id", sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint("connection_id", "chatwoot_id"),
+    sa.UniqueConstraint("conversation_id"),
+)
+
+#: webhooks received and not yet applied (or applied recently: duplicates are dropped)
+chatwoot_inbound = sa.Table(
+    "chatwoot_inbound",
+    metadata,
+    _id(),
+    _fk("connection_id", "chatwoot_connections.id"),
+    #: X-Chatwoot-Delivery, or the SHA-256 of the body when Chatwoot sends none
+    sa.Column("delivery_id", sa.String(128), nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("processed_at", UTCDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.UniqueConstraint("connection_id", "delivery_id"),
+    sa.Index(None, "connection_id", "processed_at", "id"),
+)
+
+#: one row per assignment to write to Chatwoot: the durable outbox
+chatwoot_writebacks = sa.Table(
+    "chatwoot_writebacks",
+    metadata,
+    _id(),
+    _fk("connection_id", "chatwoot_connections.id"),
+    _fk("assignment_id", "assignments.id"),
+    _fk("conversation_id", "conversations.id"),
+    sa.Column("agent_id", sa.BigInteger(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    _created(),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.UniqueConstraint("assignment_id"),
+    sa.CheckConstraint("state IN ('pending', 'done', 'superseded', 'failed')", name="state"),
+    sa.Index(None, "connection_id", "state", "next_attempt_at"),
+    sa.Index(None, "conversation_id"),
 )

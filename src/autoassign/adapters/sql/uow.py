@@ -7,7 +7,7 @@ values the column cannot hold as InvalidValue, lost connections as StoreUnavaila
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DataError, IntegrityError
@@ -20,8 +20,10 @@ from autoassign.adapters.sql.repositories.accounts import SqlAccounts
 from autoassign.adapters.sql.repositories.agents import SqlAgents
 from autoassign.adapters.sql.repositories.capacity import SqlCapacity
 from autoassign.adapters.sql.repositories.conversations import SqlConversations
+from autoassign.adapters.sql.repositories.deliveries import SqlDeliveries
 from autoassign.adapters.sql.repositories.inboxes import SqlInboxes
 from autoassign.adapters.sql.repositories.policies import SqlPolicies
+from autoassign.adapters.sql.repositories.runs import SqlRunRequests
 from autoassign.adapters.sql.repositories.teams import SqlTeams
 from autoassign.adapters.sql.repositories.webhooks import SqlWebhooks
 from autoassign.core import errors
@@ -37,6 +39,8 @@ class SqlUnitOfWork:
         self.policies = SqlPolicies(conn)
         self.capacity = SqlCapacity(conn)
         self.webhooks = SqlWebhooks(conn)
+        self.runs = SqlRunRequests(conn)
+        self.deliveries = SqlDeliveries(conn)
         self.queries = SqlQueries(conn)
 
 
@@ -52,13 +56,22 @@ async def translate_errors() -> AsyncIterator[None]:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """``on_queued`` is awaited after a write that queued webhook deliveries has
+    committed (never before: the deliverer must find the rows)."""
+
+    def __init__(
+        self, engine: AsyncEngine, on_queued: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.engine = engine
+        self._on_queued = on_queued
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqlUnitOfWork]:
         async with translate_errors(), self.engine.begin() as conn:
-            yield SqlUnitOfWork(conn)
+            uow = SqlUnitOfWork(conn)
+            yield uow
+        if uow.deliveries.queued and self._on_queued is not None:
+            await self._on_queued()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqlUnitOfWork]:

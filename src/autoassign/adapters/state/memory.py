@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from autoassign.core.ports import History, InboxState, WindowEntry
-from autoassign.core.windows import expiry_ms, in_window, to_ms, window_cutoff_ms
+from autoassign.core.windows import (
+    expiry_ms,
+    in_window,
+    to_ms,
+    trim_before_ms,
+    window_cutoff_ms,
+)
 
 
 class MemoryStateStore:
@@ -44,26 +50,30 @@ class MemoryStateStore:
         ):
             part.clear()
 
-    def _window_count(self, key: tuple[int, int], cutoff_ms: int) -> int:
+    def _window(self, key: tuple[int, int], cutoff_ms: int, trim_ms: int) -> list[int]:
+        """The entries (ms) that count at ``cutoff_ms``; only those at or before
+        ``trim_ms`` are deleted (``core.windows.trim_before_ms`` says why)."""
         entries = self._windows.get(key)
         if not entries:
-            return 0
-        stale = [cid for cid, at in entries.items() if not in_window(at, cutoff_ms)]
-        for cid in stale:
+            return []
+        for cid in [cid for cid, at in entries.items() if at <= trim_ms]:
             del entries[cid]
         if not entries:
             del self._windows[key]
-        return len(entries)
+        return [at for at in entries.values() if in_window(at, cutoff_ms)]
 
     async def load_inbox(
         self, inbox_id: int, agent_ids: Sequence[int], window_seconds: int, now: datetime
     ) -> InboxState:
         cutoff = window_cutoff_ms(now, window_seconds)
+        trim = trim_before_ms(now, window_seconds)
         rotation = self._rotation.get(inbox_id, {})
+        windows = {a: self._window((inbox_id, a), cutoff, trim) for a in agent_ids}
         return InboxState(
             hydrated=self._hydrated.get(inbox_id) == window_seconds,
-            window_counts={a: self._window_count((inbox_id, a), cutoff) for a in agent_ids},
+            window_counts={a: len(w) for a, w in windows.items()},
             rotation={a: rotation.get(a, 0) for a in agent_ids},
+            oldest_ms={a: min(w) for a, w in windows.items() if w},
         )
 
     async def hydrate(

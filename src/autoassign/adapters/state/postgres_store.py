@@ -34,7 +34,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from autoassign.adapters.sql.engine import make_engine
 from autoassign.core import errors
 from autoassign.core.ports import History, InboxState, WindowEntry
-from autoassign.core.windows import expiry_ms, in_window, to_ms, window_cutoff_ms
+from autoassign.core.windows import (
+    expiry_ms,
+    in_window,
+    to_ms,
+    trim_before_ms,
+    window_cutoff_ms,
+)
 
 T = TypeVar("T")
 
@@ -49,6 +55,9 @@ _LOAD_INBOX = sa.text(
            (SELECT count(*) FROM state_windows w
              WHERE w.inbox_id = :inbox AND w.agent_id = a.agent_id
                AND w.at_ms > :cutoff) AS window_count,
+           (SELECT min(w.at_ms) FROM state_windows w
+             WHERE w.inbox_id = :inbox AND w.agent_id = a.agent_id
+               AND w.at_ms > :cutoff) AS oldest_ms,
            (SELECT r.seq FROM state_rotation r
              WHERE r.inbox_id = :inbox AND r.agent_id = a.agent_id) AS seq
       FROM (SELECT 1) AS one
@@ -66,7 +75,7 @@ _RECORD = sa.text(
             AS n(agent_id, conversation_id)
     ), trimmed AS (
         DELETE FROM state_windows w
-         WHERE w.inbox_id = :inbox AND w.at_ms <= :cutoff
+         WHERE w.inbox_id = :inbox AND w.at_ms <= :trim
            AND NOT EXISTS (SELECT 1 FROM new
                             WHERE new.agent_id = w.agent_id
                               AND new.conversation_id = w.conversation_id)
@@ -263,6 +272,11 @@ class PostgresStateStore:
             hydrated=marker == window_seconds,
             window_counts={a: counts.get(a, 0) for a in agent_ids},
             rotation={a: ranks.get(a, 0) for a in agent_ids},
+            oldest_ms={
+                r.agent_id: int(r.oldest_ms)
+                for r in rows
+                if r.agent_id is not None and r.oldest_ms is not None
+            },
         )
 
     async def hydrate(
@@ -319,7 +333,7 @@ class PostgresStateStore:
             rotation_agents=list(rotation),
             rotation_seqs=list(rotation.values()),
             at=to_ms(now),
-            cutoff=window_cutoff_ms(now, window_seconds),
+            trim=trim_before_ms(now, window_seconds),
         )
 
     async def forget(self, inbox_id: int, entries: Sequence[WindowEntry]) -> None:

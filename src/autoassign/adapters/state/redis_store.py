@@ -15,12 +15,20 @@ from datetime import datetime
 from importlib import resources
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
 from autoassign.adapters.state.keys import Keys
 from autoassign.core import errors
 from autoassign.core.ports import History, InboxState, WindowEntry
-from autoassign.core.windows import expiry_ms, in_window, to_ms, window_cutoff_ms
+from autoassign.core.windows import (
+    expiry_ms,
+    in_window,
+    to_ms,
+    trim_before_ms,
+    window_cutoff_ms,
+)
 
 
 def _script(name: str) -> str:
@@ -39,6 +47,20 @@ def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
 
+def _window_key_ttl_ms(window_seconds: int) -> int:
+    """How long a window key lives after its last write: two windows, the horizon
+    ``trim_before_ms`` keeps entries for. A batch reads its clock before its load
+    reaches Redis (milliseconds later, or more on a busy machine); a key that expired
+    exactly one window after its newest entry could vanish while that batch must still
+    count the entry, and the limit would break (seen in tests/faults)."""
+    return 2 * window_seconds * 1000
+
+
+def _marker(window_seconds: int, run_id: str) -> str:
+    """The hydrated marker: the window it was rebuilt with, and by which server run."""
+    return f"{window_seconds}:{run_id}"
+
+
 class RedisStateStore:
     def __init__(self, client: aioredis.Redis, prefix: str = "aa") -> None:
         self._redis = client
@@ -50,26 +72,42 @@ class RedisStateStore:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "aa") -> RedisStateStore:
-        return cls(aioredis.Redis.from_url(url, decode_responses=True), prefix)
+        """A client that reconnects by itself: after a Redis restart the first command on
+        a pooled connection meets "Connection closed by server", and is retried on a new
+        connection instead of failing the batch (every script here is idempotent)."""
+        client = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+            retry_on_error=[ConnectionError, TimeoutError],
+            health_check_interval=30,
+        )
+        return cls(client, prefix)
 
     async def load_inbox(
         self, inbox_id: int, agent_ids: Sequence[int], window_seconds: int, now: datetime
     ) -> InboxState:
         k = self.keys
-        cutoff = window_cutoff_ms(now, window_seconds)
         async with _wrap_errors():
-            marker, ranks, counts = await self._load(
+            marker, run_id, ranks, counts, oldest = await self._load(
                 keys=[
                     k.hydrated(inbox_id),
                     k.rotation(inbox_id),
                     *(k.window(inbox_id, a) for a in agent_ids),
                 ],
-                args=[cutoff, *agent_ids],
+                args=[
+                    window_cutoff_ms(now, window_seconds),
+                    trim_before_ms(now, window_seconds),
+                    *agent_ids,
+                ],
             )
         return InboxState(
-            hydrated=marker == str(window_seconds),
+            hydrated=marker == _marker(window_seconds, run_id),
             window_counts={a: int(c) for a, c in zip(agent_ids, counts, strict=True)},
             rotation={a: int(float(r)) for a, r in zip(agent_ids, ranks, strict=True)},
+            oldest_ms={
+                a: int(float(o)) for a, o in zip(agent_ids, oldest, strict=True) if o != "0"
+            },
         )
 
     async def hydrate(
@@ -87,16 +125,20 @@ class RedisStateStore:
             at = to_ms(entry.assigned_at)
             if in_window(at, cutoff):
                 windows.setdefault(entry.agent_id, {})[str(entry.conversation_id)] = at
+        async with _wrap_errors():
+            # read before rebuilding: a restart in between leaves a stale marker, and the
+            # next batch rebuilds again (never a fresh marker over lost entries)
+            run_id = str((await self._redis.info("server"))["run_id"])
         async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
             for agent_id in {*agent_ids, *history.rotation}:
                 pipe.delete(k.window(inbox_id, agent_id))
             for agent_id, members in windows.items():
                 pipe.zadd(k.window(inbox_id, agent_id), members)
-                pipe.pexpire(k.window(inbox_id, agent_id), window_seconds * 1000)
+                pipe.pexpire(k.window(inbox_id, agent_id), _window_key_ttl_ms(window_seconds))
             pipe.delete(k.rotation(inbox_id))
             if history.rotation:
                 pipe.zadd(k.rotation(inbox_id), {str(a): s for a, s in history.rotation.items()})
-            pipe.set(k.hydrated(inbox_id), str(window_seconds))
+            pipe.set(k.hydrated(inbox_id), _marker(window_seconds, run_id))
             await pipe.execute()
 
     async def record(
@@ -115,7 +157,7 @@ class RedisStateStore:
         if not per_agent and not rotation:
             return
         keys = [k.rotation(inbox_id)]
-        args: list[int | str] = [at, window_seconds * 1000]
+        args: list[int | str] = [at, _window_key_ttl_ms(window_seconds)]
         for agent_id, members in per_agent.items():
             keys.append(k.window(inbox_id, agent_id))
             args.append(len(members))

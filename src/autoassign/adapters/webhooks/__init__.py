@@ -1,12 +1,12 @@
-"""Webhook delivery: signed JSON POSTs, retried with backoff, never blocking a batch.
+"""Webhook delivery: signed JSON POSTs from a durable outbox, never blocking a batch.
 
-``WebhookSink`` (``sink.py``) turns events into deliveries for the webhooks subscribed to
-them; ``WebhookDispatcher`` (``dispatcher.py``) sends them from background tasks. Every
-POST is signed twice with the webhook's secret (``signing.py``, which also holds
-``verify`` for Python receivers). Anyone with an account chooses the URL we POST to, so
-only public addresses and what the operator allow-listed are ever connected to
-(``addresses.py``), and the connection is opened to exactly the address that was checked
-(``transport.py``).
+Deliveries are rows written with the assignment (``adapters.sql``); ``DeliveryRunner``
+(``runner.py``) claims and sends them, a few per account at a time, and ``WebhookSender``
+(``sender.py``) makes each attempt. Every POST is signed twice with the webhook's
+secret (``signing.py``, which also holds ``verify`` for Python receivers). Anyone with
+an account chooses the URL we POST to, so only public addresses and what the operator
+allow-listed are ever connected to (``addresses.py``), and the connection is opened to
+exactly the address that was checked (``transport.py``).
 
 The names below are the package's interface; importers should not need the modules.
 """
@@ -23,12 +23,8 @@ from autoassign.adapters.webhooks.addresses import (
     address_refusal,
     system_resolve,
 )
-from autoassign.adapters.webhooks.dispatcher import (
-    DELIVERY_HEADER,
-    EVENT_HEADER,
-    Delivery,
-    WebhookDispatcher,
-)
+from autoassign.adapters.webhooks.runner import DeliveryRunner, Doorbell
+from autoassign.adapters.webhooks.sender import DELIVERY_HEADER, EVENT_HEADER, WebhookSender
 from autoassign.adapters.webhooks.signing import (
     DEFAULT_TOLERANCE,
     ID_HEADER,
@@ -43,8 +39,8 @@ from autoassign.adapters.webhooks.signing import (
     standard_secret,
     verify,
 )
-from autoassign.adapters.webhooks.sink import WebhookLookup, WebhookSink, payload
 from autoassign.adapters.webhooks.transport import GuardedBackend, GuardedTransport
+from autoassign.core.events import payload
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -57,7 +53,8 @@ __all__ = [
     "TIMESTAMP_HEADER",
     "AddressPolicy",
     "AllowList",
-    "Delivery",
+    "DeliveryRunner",
+    "Doorbell",
     "GuardedBackend",
     "GuardedTransport",
     "IPAddress",
@@ -65,9 +62,7 @@ __all__ = [
     "Resolver",
     "SignatureError",
     "TargetRefused",
-    "WebhookDispatcher",
-    "WebhookLookup",
-    "WebhookSink",
+    "WebhookSender",
     "address_refusal",
     "payload",
     "sign",

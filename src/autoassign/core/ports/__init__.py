@@ -14,7 +14,7 @@ from autoassign.core.ports.assignment_store import (
 )
 from autoassign.core.ports.clock import Clock
 from autoassign.core.ports.events import EventSink
-from autoassign.core.ports.jobs import JobQueue
+from autoassign.core.ports.jobs import JobQueue, RunResult
 from autoassign.core.ports.state import (
     InboxState,
     PresenceStore,
@@ -39,6 +39,7 @@ __all__ = [
     "PresenceStore",
     "RecordedAssignment",
     "RunGate",
+    "RunResult",
     "StateStore",
     "WindowAndPresenceStore",
     "WindowEntry",

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from autoassign.core.eligibility import AgentState
+from autoassign.core.events import Event
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import AssignmentPolicy, ConversationPriority, ExclusionRules
@@ -92,6 +93,12 @@ class InboxBatch(Protocol):
         """Assign each planned conversation only if it is still open, unassigned and in
         the planned team, and record each one won (in plan order, so the order of the
         records is the rotation); returns the ids won. A lost race is a missing id."""
+        ...
+
+    async def record_events(self, events: Sequence[Event]) -> None:
+        """Queue these events for webhook delivery in this transaction (the outbox):
+        committed with the claim, or not at all. Costs nothing when no webhook of the
+        account is subscribed."""
         ...
 
 

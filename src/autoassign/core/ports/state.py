@@ -13,7 +13,7 @@ holds and what losing it does").
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -26,6 +26,9 @@ class InboxState:
     hydrated: bool
     window_counts: Mapping[int, int]
     rotation: Mapping[int, int]
+    #: agent → the oldest entry still in the window (ms); absent for an empty window.
+    #: When it leaves (``core.windows.frees_at``) an agent at the limit can take work.
+    oldest_ms: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from autoassign.core import errors
 from autoassign.core.drafts import (
     AgentPatch,
     CapacityPatch,
@@ -26,6 +28,7 @@ from autoassign.core.drafts import (
 )
 from autoassign.core.model import Agent, Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, CapacityPolicy
+from autoassign.core.ports.deliveries import DeliveryRepository
 from autoassign.core.views import (
     AgentView,
     AssignmentEventView,
@@ -43,6 +46,24 @@ from autoassign.core.views import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ApiTokenView:
+    """A token as listed: never the token itself (only its hash is stored)."""
+
+    id: int
+    account_id: int
+    name: str
+    #: "administrator" or "agent", as in Chatwoot
+    role: str
+    created_at: datetime
+
+
+class TokenNotFound(errors.NotFound):
+    """An API token id that is not one of the account's."""
+
+    kind = "api token"
+
+
 class AccountRepository(Protocol):
     async def add(self, name: str, now: datetime) -> int: ...
     async def require(self, account_id: int) -> None: ...
@@ -52,12 +73,30 @@ class AccountRepository(Protocol):
 
     async def owner_of_token(self, token_hash: str) -> int | None: ...
     async def first_id(self) -> int | None: ...
+    async def add_role_token(
+        self, account_id: int, name: str, token_hash: str, role: str, now: datetime
+    ) -> ApiTokenView:
+        """Store a token's hash with its role (AccountNotFound for an unknown account)."""
+        ...
+
+    async def token_identity(self, token_hash: str) -> tuple[int, str] | None:
+        """The account and role of a token, or None for an unknown (or revoked) one."""
+        ...
+
+    async def tokens(self, account_id: int) -> list[ApiTokenView]: ...
+    async def revoke_token(self, account_id: int, token_id: int) -> None:
+        """TokenNotFound unless the token belongs to the account."""
+        ...
 
 
 class AgentRepository(Protocol):
     async def add(self, agent: Agent, now: datetime) -> int: ...
     async def update(self, account_id: int, agent_id: int, patch: AgentPatch) -> None: ...
-    async def delete(self, account_id: int, agent_id: int) -> None: ...
+    async def delete(self, account_id: int, agent_id: int, now: datetime) -> set[int]:
+        """Mark deleted (history stays); unassigns its open conversations and returns
+        their inboxes. A deleted agent is NotFound everywhere and never assigned."""
+        ...
+
     async def require(self, account_id: int, agent_ids: Iterable[int]) -> None: ...
     async def set_capacity_policy(
         self, account_id: int, agent_id: int, policy_id: int | None
@@ -70,7 +109,10 @@ class AgentRepository(Protocol):
 class InboxRepository(Protocol):
     async def add(self, inbox: Inbox, now: datetime) -> int: ...
     async def update(self, account_id: int, inbox_id: int, patch: InboxPatch) -> None: ...
-    async def delete(self, account_id: int, inbox_id: int) -> None: ...
+    async def delete(self, account_id: int, inbox_id: int, now: datetime) -> None:
+        """Mark deleted (conversations and history stay); it never runs again."""
+        ...
+
     async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None: ...
     async def change_members(
         self, account_id: int, inbox_id: int, agent_ids: Sequence[int], change: Membership
@@ -159,6 +201,15 @@ class WebhookRepository(Protocol):
     async def delete(self, account_id: int, webhook_id: int) -> None: ...
 
 
+class RunRequestRepository(Protocol):
+    """The trigger outbox: inboxes that must run, written with the change that says so."""
+
+    async def add(self, inbox_ids: Iterable[int], now: datetime) -> None: ...
+    async def outlived(self, before: datetime) -> list[int]:
+        """Inboxes with a request older than ``before`` that no batch has taken yet."""
+        ...
+
+
 class Queries(Protocol):
     """The read side: lists and views, typed; NotFound for an id outside the account."""
 
@@ -215,6 +266,13 @@ class UnitOfWork(Protocol):
     def capacity(self) -> CapacityRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def runs(self) -> RunRequestRepository: ...
+    @property
+    def deliveries(self) -> DeliveryRepository:
+        """The webhook outbox; its log is read here too (one table, one module)."""
+        ...
+
     @property
     def queries(self) -> Queries: ...
 

@@ -1,4 +1,6 @@
-"""One table from error class to status, and handlers that all answer {"error", "details"}."""
+"""One table from error class to status, and handlers that all answer {"error", "details"}:
+domain errors, invalid requests, HTTP errors (404, 405, 413...) and, last, any unexpected
+exception, which is a 500 that tells nothing of its cause (the server logs it)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from autoassign.core import errors
-from autoassign.entrypoints.api.schemas.common import ErrorBody, ErrorDetail
+from autoassign.entrypoints.api.schemas.common import PATTERN_MESSAGES, ErrorBody, ErrorDetail
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "Missing or invalid api_access_token"),
         (404, "Not found (or not in this account)"),
         (409, "Conflicts with existing data"),
+        (413, "Request body larger than AUTOASSIGN_MAX_BODY_BYTES"),
         (422, "Invalid field values"),
         (503, "A backend is unavailable; nothing was changed"),
     ]
@@ -47,6 +50,15 @@ def _field(loc: tuple[Any, ...]) -> str | None:
     return ".".join(parts) or None
 
 
+def _message(problem: Any) -> str:
+    """Pydantic's message, but a broken string rule in words rather than its regex."""
+    if problem["type"] == "string_pattern_mismatch":
+        readable = PATTERN_MESSAGES.get((problem.get("ctx") or {}).get("pattern", ""))
+        if readable is not None:
+            return readable
+    return str(problem["msg"])
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -54,7 +66,9 @@ def install(app: FastAPI) -> None:
         if any(p["type"] == "json_invalid" for p in problems):
             details = [ErrorDetail(message=p["msg"]) for p in problems]
             return JSONResponse(_body("request body is not valid JSON", details), status_code=400)
-        details = [ErrorDetail(field=_field(tuple(p["loc"])), message=p["msg"]) for p in problems]
+        details = [
+            ErrorDetail(field=_field(tuple(p["loc"])), message=_message(p)) for p in problems
+        ]
         return JSONResponse(_body("invalid request", details), status_code=422)
 
     @app.exception_handler(errors.AutoassignError)
@@ -69,3 +83,13 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             _body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """Any other exception: the JSON shape, and not a word of the exception (it may
+        hold SQL, addresses or secrets). Starlette raises it again once this is sent, so
+        the server logs its traceback."""
+        logger.error(
+            "unexpected %s answering %s %s", type(exc).__name__, request.method, request.url.path
+        )
+        return JSONResponse(_body("internal server error"), status_code=500)

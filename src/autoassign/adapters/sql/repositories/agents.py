@@ -9,9 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from autoassign.adapters.sql import owned
-from autoassign.adapters.sql.tables import accounts, agents, capacity_policies, inbox_members
+from autoassign.adapters.sql.tables import (
+    accounts,
+    agents,
+    capacity_policies,
+    conversations,
+    inbox_members,
+    inboxes,
+    team_members,
+)
 from autoassign.core.drafts import AgentPatch
-from autoassign.core.model import Agent
+from autoassign.core.model import Agent, Status
 
 
 class SqlAgents:
@@ -41,11 +49,47 @@ class SqlAgents:
     async def update(self, account_id: int, agent_id: int, patch: AgentPatch) -> None:
         await owned.update(self._conn, agents, account_id, agent_id, patch)
 
-    async def delete(self, account_id: int, agent_id: int) -> None:
-        await owned.delete(self._conn, agents, account_id, agent_id)
+    async def delete(self, account_id: int, agent_id: int, now: datetime) -> set[int]:
+        """Mark the agent deleted, keeping its assignment history: it leaves every inbox,
+        team and capacity policy, and its open conversations are unassigned. Returns the
+        inboxes of those conversations.
+
+        The agent's inboxes are locked first, as a batch locks its inbox: a batch that
+        planned with this agent commits before, and its assignments are undone here; a
+        later one no longer sees the agent. So a deleted agent never holds work."""
+        # the agent's row first: a write that share-locked it (assigning it) commits
+        # before, and is undone below; one that comes after finds it deleted
+        await owned.require(self._conn, agents, [agent_id], account_id)
+        await self._conn.execute(
+            sa.select(agents.c.id).where(agents.c.id == agent_id).with_for_update()
+        )
+        member_of = sa.select(inbox_members.c.inbox_id).where(inbox_members.c.agent_id == agent_id)
+        await self._conn.execute(
+            sa.select(inboxes.c.id)
+            .where(inboxes.c.id.in_(member_of))
+            .order_by(inboxes.c.id)
+            .with_for_update()
+        )
+        c = conversations.c
+        freed = await self._conn.execute(
+            sa.update(conversations)
+            .where(c.assignee_id == agent_id, c.status == Status.OPEN.value)
+            .values(assignee_id=None, updated_at=now)
+            .returning(c.inbox_id)
+        )
+        inbox_ids = set(freed.scalars())
+        for link in (inbox_members, team_members):
+            await self._conn.execute(sa.delete(link).where(link.c.agent_id == agent_id))
+        await self._conn.execute(
+            sa.update(agents)
+            .where(agents.c.id == agent_id)
+            .values(deleted_at=now, capacity_policy_id=None)
+        )
+        return inbox_ids
 
     async def require(self, account_id: int, agent_ids: Iterable[int]) -> None:
-        await owned.require(self._conn, agents, agent_ids, account_id)
+        """Share-locked: an agent checked here cannot be deleted before this commits."""
+        await owned.require(self._conn, agents, agent_ids, account_id, share=True)
 
     async def set_capacity_policy(
         self, account_id: int, agent_id: int, policy_id: int | None

@@ -37,7 +37,7 @@ class SqlConversations:
         await owned.require(conn, inboxes, {d.inbox_id for d in drafts}, account_id)
         await owned.require(conn, teams, {d.team_id for d in drafts if d.team_id}, account_id)
         await owned.require(
-            conn, agents, {d.assignee_id for d in drafts if d.assignee_id}, account_id
+            conn, agents, {d.assignee_id for d in drafts if d.assignee_id}, account_id, share=True
         )
         inserted = await conn.execute(
             sa.insert(conversations).returning(conversations.c.id, sort_by_parameter_order=True),

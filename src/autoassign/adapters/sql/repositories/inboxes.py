@@ -15,8 +15,10 @@ from autoassign.adapters.sql.tables import (
     agents,
     assignment_policies,
     inbox_assignment_policies,
+    inbox_capacity_limits,
     inbox_members,
     inboxes,
+    run_requests,
 )
 from autoassign.core.drafts import InboxPatch, Membership
 from autoassign.core.model import Inbox
@@ -42,8 +44,16 @@ class SqlInboxes:
     async def update(self, account_id: int, inbox_id: int, patch: InboxPatch) -> None:
         await owned.update(self._conn, inboxes, account_id, inbox_id, patch)
 
-    async def delete(self, account_id: int, inbox_id: int) -> None:
-        await owned.delete(self._conn, inboxes, account_id, inbox_id)
+    async def delete(self, account_id: int, inbox_id: int, now: datetime) -> None:
+        """Mark the inbox deleted, keeping its conversations and assignment history: it
+        leaves every read, loses its members, policy link and capacity limits, and never
+        runs again (batches ignore deleted inboxes)."""
+        await self.require(account_id, [inbox_id])
+        for link in (inbox_members, inbox_assignment_policies, inbox_capacity_limits, run_requests):
+            await self._conn.execute(sa.delete(link).where(link.c.inbox_id == inbox_id))
+        await self._conn.execute(
+            sa.update(inboxes).where(inboxes.c.id == inbox_id).values(deleted_at=now)
+        )
 
     async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None:
         await owned.require(self._conn, inboxes, inbox_ids, account_id)

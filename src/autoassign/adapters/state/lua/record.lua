@@ -1,14 +1,14 @@
 -- Record a batch's window entries and rotation in one round trip (one reply to parse
 -- instead of two per agent). Which entries count is decided by the cutoff load_inbox.lua
--- receives (the rule lives in autoassign.core.windows); here the window only sets how
--- long an idle key lives.
+-- receives (the rule lives in autoassign.core.windows); here only how long an idle key
+-- lives is set (two windows: see redis_store._window_key_ttl_ms).
 -- KEYS[1]  rotation (ZSET agent → sequence)
 -- KEYS[2…] one window ZSET per agent that received work
 -- ARGV[1]  the assignment time in ms (the entries' score)
--- ARGV[2]  the window in ms (each window key's expiry)
+-- ARGV[2]  each window key's expiry in ms
 -- ARGV[3…] for each window key in order: the number of entries, then the conversation
 --          ids; then the rotation as (sequence, agent) pairs, applied with ZADD GT
-local at, window_ms = ARGV[1], ARGV[2]
+local at, ttl_ms = ARGV[1], ARGV[2]
 local pos = 3
 local function zadd(key, args, prefix)
   -- unpack() is bounded by Lua's C stack, so add at most 1000 pairs per call
@@ -28,7 +28,7 @@ for i = 2, #KEYS do
     pos = pos + 1
   end
   zadd(KEYS[i], args, nil)
-  redis.call('PEXPIRE', KEYS[i], window_ms)
+  redis.call('PEXPIRE', KEYS[i], ttl_ms)
 end
 local rotation = {}
 for j = pos, #ARGV do

@@ -49,8 +49,12 @@ async def update_agent(
 
 
 @router.delete("/agents/{agent_id}", status_code=204, response_class=Response)
-async def delete_agent(account_id: AccountDep, agent_id: IdPath, engine: EngineDep) -> Response:
-    await agents.delete_agent(engine.deps, account_id, agent_id)
+async def delete_agent(
+    account_id: AccountDep, agent_id: IdPath, engine: EngineDep, tasks: BackgroundTasks
+) -> Response:
+    """Its open conversations are unassigned and offered to the others; its assignment
+    history stays."""
+    queue_runs(tasks, engine, await agents.delete_agent(engine.deps, account_id, agent_id))
     return Response(status_code=204)
 
 

@@ -75,6 +75,18 @@ async def update_capacity_policy(
     return CapacityPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
+@router.put(BASE + "/{policy_id}", response_model=CapacityPublic)
+async def put_capacity_policy(
+    account_id: AccountDep,
+    policy_id: IdPath,
+    body: CapacityUpdate,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+) -> CapacityPublic:
+    """Same as PATCH (Chatwoot routes both)."""
+    return await update_capacity_policy(account_id, policy_id, body, engine, tasks)
+
+
 @router.delete(BASE + "/{policy_id}", status_code=204, response_class=Response)
 async def delete_capacity_policy(
     account_id: AccountDep, policy_id: IdPath, engine: EngineDep

@@ -132,5 +132,6 @@ async def explain_assignment(
         result=explanation.result,
         assignment=AssignmentRecordPublic.model_validate(record) if record is not None else None,
         next_agent_id=explanation.next_agent_id,
-        agents=verdicts(explanation.agents),
+        agents=verdicts(explanation.agents, explanation.agents_until),
+        waits_until=explanation.waits_until,
     )

@@ -59,7 +59,8 @@ async def update_inbox(
 
 @router.delete("/inboxes/{inbox_id}", status_code=204, response_class=Response)
 async def delete_inbox(account_id: AccountDep, inbox_id: IdPath, engine: EngineDep) -> Response:
-    """Deletes the inbox with its conversations and assignment history."""
+    """The inbox leaves every list and never runs again; its conversations and
+    assignment history stay."""
     await inboxes.delete_inbox(engine.deps, account_id, inbox_id)
     return Response(status_code=204)
 

@@ -1,19 +1,22 @@
-"""The platform API: create accounts and their API tokens (AUTOASSIGN_ADMIN_TOKEN)."""
+"""The platform API: create accounts, and create, list and revoke their API tokens
+(AUTOASSIGN_ADMIN_TOKEN)."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Response
 
 from autoassign.core import errors
 from autoassign.entrypoints.api.deps import EngineDep, IdPath
 from autoassign.entrypoints.api.errors import ERROR_RESPONSES
+from autoassign.entrypoints.api.routes.tokens import render_new_token
 from autoassign.entrypoints.api.schemas.policies import (
     AccountCreate,
     AccountWithToken,
     TokenCreate,
+    TokenListed,
     TokenPublic,
 )
 from autoassign.services import accounts
@@ -49,5 +52,18 @@ async def create_account(body: AccountCreate, engine: EngineDep) -> AccountWithT
 
 @router.post("/accounts/{account_id}/tokens", response_model=TokenPublic)
 async def create_token(account_id: IdPath, body: TokenCreate, engine: EngineDep) -> TokenPublic:
-    token = await accounts.issue_token(engine.deps, account_id, body.name)
-    return TokenPublic(account_id=account_id, api_access_token=token)
+    """A token with a role (administrator unless ``role`` says agent), shown once."""
+    new = await accounts.create_token(engine.deps, account_id, body.name, body.role)
+    return render_new_token(new)
+
+
+@router.get("/accounts/{account_id}/tokens", response_model=list[TokenListed])
+async def list_tokens(account_id: IdPath, engine: EngineDep) -> list[TokenListed]:
+    found = await accounts.list_tokens(engine.deps, account_id)
+    return [TokenListed.model_validate(t) for t in found]
+
+
+@router.delete("/accounts/{account_id}/tokens/{token_id}", status_code=204, response_class=Response)
+async def revoke_token(account_id: IdPath, token_id: IdPath, engine: EngineDep) -> Response:
+    await accounts.revoke_token(engine.deps, account_id, token_id)
+    return Response(status_code=204)

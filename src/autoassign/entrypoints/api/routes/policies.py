@@ -1,4 +1,5 @@
-"""Assignment policies and the inboxes they serve."""
+"""Assignment policies and the inboxes they serve (linked from either side, as in
+Chatwoot)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from autoassign.core.policies import AssignmentPolicy
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
 from autoassign.entrypoints.api.routes._common import account_router, queue_runs
 from autoassign.entrypoints.api.schemas.directory import InboxPublic
-from autoassign.entrypoints.api.schemas.policies import PolicyCreate, PolicyPublic, PolicyUpdate
-from autoassign.services import policies
+from autoassign.entrypoints.api.schemas.policies import (
+    PolicyCreate,
+    PolicyInboxLink,
+    PolicyInboxLinkPublic,
+    PolicyPublic,
+    PolicyUpdate,
+)
+from autoassign.services import chatwoot_compat, policies
 
 router = account_router("assignment policies")
 
@@ -78,3 +85,31 @@ async def list_policy_inboxes(
 ) -> dict[str, list[InboxPublic]]:
     found = await policies.list_policy_inboxes(engine.deps, account_id, policy_id)
     return {"inboxes": [InboxPublic.model_validate(i) for i in found]}
+
+
+@router.post("/assignment_policies/{policy_id}/inboxes", response_model=PolicyInboxLinkPublic)
+async def link_policy_inbox(
+    account_id: AccountDep,
+    policy_id: IdPath,
+    body: PolicyInboxLink,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+) -> PolicyInboxLinkPublic:
+    """Links the inbox to this policy, replacing its earlier one (one policy per inbox)."""
+    changed = await chatwoot_compat.link_policy_inbox(
+        engine.deps, account_id, policy_id, body.inbox_id
+    )
+    return PolicyInboxLinkPublic.model_validate(queue_runs(tasks, engine, changed))
+
+
+@router.delete(
+    "/assignment_policies/{policy_id}/inboxes/{inbox_id}",
+    status_code=204,
+    response_class=Response,
+)
+async def unlink_policy_inbox(
+    account_id: AccountDep, policy_id: IdPath, inbox_id: IdPath, engine: EngineDep
+) -> Response:
+    """404 unless the inbox is linked to this policy."""
+    await chatwoot_compat.unlink_policy_inbox(engine.deps, account_id, policy_id, inbox_id)
+    return Response(status_code=204)

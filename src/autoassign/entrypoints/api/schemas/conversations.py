@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from autoassign.core.model import Priority, Status
 from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
@@ -66,9 +68,22 @@ class AssignmentChange(Body):
     assignee_id: Id | None
 
 
+def _without_empty(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """Times are shown only when known, so responses without one stay as they were."""
+    if data.get(key) is None:
+        data.pop(key, None)
+    return data
+
+
 class AgentVerdict(Out):
     agent_id: int
     reason: AgentReason
+    #: rate_limited: when the agent's fair-distribution window frees (absent otherwise)
+    until: UnixTime | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_known_times(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_empty(handler(self), "until")
 
 
 class OutcomePublic(Out):
@@ -107,6 +122,13 @@ class ExplanationPublic(Out):
     assignment: AssignmentRecordPublic | None
     next_agent_id: int | None
     agents: list[AgentVerdict]
+    #: when time alone lets it through (the inbox is woken then); absent when only an
+    #: event can (an agent coming online, capacity freed)
+    waits_until: UnixTime | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_known_times(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_empty(handler(self), "waits_until")
 
 
 class AssignmentEventPublic(Out):

@@ -1,10 +1,16 @@
-"""Assignment policies, capacity policies, inbox limits, webhooks and platform accounts."""
+"""Assignment policies, capacity policies, inbox limits, webhooks, platform accounts and
+API tokens.
+
+Bodies of the resources autoassign shares with Chatwoot come flat or wrapped, as
+Chatwoot's Rails controllers take them: ``{"assignment_policy": {…}}`` means the same
+as the fields alone (``Wrapped``). The OpenAPI document shows the flat form.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import Field, model_validator
 
 from autoassign.core.policies import AssignmentOrder, ConversationPriority
 from autoassign.entrypoints.api.schemas.common import (
@@ -16,14 +22,53 @@ from autoassign.entrypoints.api.schemas.common import (
     Patch,
     Text,
     UnixTime,
+    WebhookUrl,
 )
+from autoassign.services.accounts import Role
 
 MAX_LIMIT = 100_000
 MAX_WINDOW = 10 * 365 * 86_400  # ten years, in seconds
 MAX_AGE_HOURS = 87_600  # ten years
 
 
-class PolicyCreate(Body):
+def unwrap(wrapper: str, data: Any) -> Any:
+    """``{wrapper: {…}}`` → ``{…}``. Rails wraps a flat body the same way, so both forms
+    are one request; a body with the wrapper *and* other fields is ambiguous."""
+    if not wrapper or not isinstance(data, dict) or wrapper not in data:
+        return data
+    inner = data[wrapper]
+    if not isinstance(inner, dict):
+        raise ValueError(f"{wrapper} must be an object of fields")
+    if len(data) > 1:
+        others = ", ".join(sorted(k for k in data if k != wrapper))
+        raise ValueError(f"send the fields inside {wrapper!r} or flat, not both ({others})")
+    return inner
+
+
+class Wrapped(Body):
+    """A body Chatwoot sends wrapped in ``wrapper`` (flat works too)."""
+
+    wrapper: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        return unwrap(cls.wrapper, data)
+
+
+class WrappedPatch(Patch):
+    """A partial update Chatwoot sends wrapped in ``wrapper`` (flat works too)."""
+
+    wrapper: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        return unwrap(cls.wrapper, data)
+
+
+class PolicyCreate(Wrapped):
+    wrapper = "assignment_policy"
     name: Name
     description: Text = ""
     assignment_order: AssignmentOrder = AssignmentOrder.ROUND_ROBIN
@@ -35,7 +80,8 @@ class PolicyCreate(Body):
     exclude_older_than_hours: int | None = Field(168, ge=1, le=MAX_AGE_HOURS)
 
 
-class PolicyUpdate(Patch):
+class PolicyUpdate(WrappedPatch):
+    wrapper = "assignment_policy"
     nullable = frozenset({"exclude_older_than_hours"})
     name: Name | None = None
     description: Text | None = None
@@ -63,8 +109,26 @@ class PolicyPublic(Out):
     updated_at: UnixTime
 
 
-class PolicyLink(Body):
+class PolicyLink(Wrapped):
+    wrapper = "assignment_policy"
     assignment_policy_id: Id
+
+
+class PolicyInboxLink(Wrapped):
+    """POST …/assignment_policies/{id}/inboxes: link an inbox (replacing its policy)."""
+
+    wrapper = "inbox"
+    inbox_id: Id
+
+
+class PolicyInboxLinkPublic(Out):
+    """Chatwoot's inbox_assignment_policy: an inbox has one, so the inbox id is its id."""
+
+    id: int
+    inbox_id: int
+    assignment_policy_id: int
+    created_at: UnixTime
+    updated_at: UnixTime
 
 
 class ExclusionRulesBody(Body):
@@ -72,13 +136,15 @@ class ExclusionRulesBody(Body):
     exclude_older_than_hours: int | None = Field(default=None, ge=1, le=MAX_AGE_HOURS)
 
 
-class CapacityCreate(Body):
+class CapacityCreate(Wrapped):
+    wrapper = "agent_capacity_policy"
     name: Name
     description: Text = ""
     exclusion_rules: ExclusionRulesBody = Field(default_factory=ExclusionRulesBody)
 
 
-class CapacityUpdate(Patch):
+class CapacityUpdate(WrappedPatch):
+    wrapper = "agent_capacity_policy"
     name: Name | None = None
     description: Text | None = None
     exclusion_rules: ExclusionRulesBody | None = None
@@ -107,16 +173,19 @@ class CapacityPublic(Out):
     created_at: UnixTime
 
 
-class CapacityUser(Body):
+class CapacityUser(Wrapped):
+    wrapper = "user"
     user_id: Id
 
 
-class InboxLimitCreate(Body):
+class InboxLimitCreate(Wrapped):
+    wrapper = "inbox_limit"
     inbox_id: Id
     conversation_limit: int = Field(ge=1, le=MAX_LIMIT)
 
 
-class InboxLimitUpdate(Body):
+class InboxLimitUpdate(Wrapped):
+    wrapper = "inbox_limit"
     conversation_limit: int = Field(ge=1, le=MAX_LIMIT)
 
 
@@ -124,12 +193,12 @@ EventName = Literal["assignee_changed"]
 
 
 class WebhookCreate(Body):
-    url: AnyHttpUrl
+    url: WebhookUrl
     subscriptions: list[EventName] = Field(default=["assignee_changed"], min_length=1)
 
 
 class WebhookUpdate(Patch):
-    url: AnyHttpUrl | None = None
+    url: WebhookUrl | None = None
     subscriptions: list[EventName] | None = Field(default=None, min_length=1)
 
 
@@ -151,8 +220,11 @@ class AccountCreate(Body):
     name: Name
 
 
-class TokenCreate(Body):
+class TokenCreate(Wrapped):
+    wrapper = "token"
     name: Name = "api"
+    #: Chatwoot's roles: an agent's token gets 401 on the administration routes
+    role: Role = Role.ADMINISTRATOR
 
 
 class AccountWithToken(Out):
@@ -161,6 +233,17 @@ class AccountWithToken(Out):
     api_access_token: str
 
 
-class TokenPublic(Out):
+class TokenListed(Out):
+    """A token as listed: its id, name and role, never the token itself."""
+
+    id: int
     account_id: int
+    name: str
+    role: Role
+    created_at: UnixTime
+
+
+class TokenPublic(TokenListed):
+    """A new token: shown this once (only its hash is kept)."""
+
     api_access_token: str
