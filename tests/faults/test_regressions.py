@@ -171,10 +171,11 @@ async def test_a_wake_up_whose_worker_died_still_runs(stack: Stack):
             "SELECT count(*) FROM conversations WHERE id = ANY(%(ids)s) AND assignee_id IS NULL",
             {"ids": ids},
         )
-    doing = await stack.probe.scalar(
-        "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'"
+    stuck = await stack.probe.scalar(
+        "SELECT count(*) FROM procrastinate_jobs WHERE id = %(id)s AND status = 'doing'",
+        {"id": wake},
     )
-    assert (left, doing) == (0, 0), f"{left} left unassigned, {doing} jobs doing"
+    assert (left, stuck) == (0, 0), f"{left} left unassigned; wake-up job stuck: {stuck}"
     assert not fleet.exited()
 
 
