@@ -90,3 +90,14 @@ def test_questions_too_big_or_wrong_are_4xx(api: Api, account: Account):
     assert unknown.status_code == 404
     extra = what_if(api, account, inbox, changes={"colour": "blue"})
     assert extra.status_code == 422
+
+
+def test_a_what_if_over_its_time_budget_is_422(api: Api, account: Account, monkeypatch):
+    from autoassign.entrypoints.api.routes import simulate
+
+    monkeypatch.setattr(simulate, "BUDGET_SECONDS", 0.0)
+    inbox = setup(api, account, agents=1)
+    traffic = {"arrival_rate_per_minute": 5, "handle_time_minutes": 1}
+    response = what_if(api, account, inbox, traffic=traffic, duration_minutes=600)
+    assert response.status_code == 422
+    assert "autoassign simulate" in response.text

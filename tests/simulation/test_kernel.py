@@ -209,3 +209,11 @@ def test_a_replay_keeps_the_recorded_teams():
         if i % 2:
             assert agent == 2  # the team's only member
     assert all(not math.isnan(a) for a in trace.assigned)
+
+
+def test_a_run_past_its_deadline_gives_no_partial_answer():
+    from autoassign.simulation.kernel import TooLong
+
+    scenario = simple_scenario(agents=1, arrival_rate=5, handle_minutes=1, duration_minutes=600)
+    with pytest.raises(TooLong):
+        simulate(scenario, deadline=0.0)

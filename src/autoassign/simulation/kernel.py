@@ -35,6 +35,11 @@ _ARRIVAL, _RESOLVE, _ABANDON, _ONLINE, _OFFLINE, _WAKE, _SWEEP = range(7)
 NAN = math.nan
 
 
+class TooLong(ValueError):
+    """The run passed its deadline (wall time): the question is bigger than the caller
+    allowed (the API's what-if), so no partial answer is given."""
+
+
 @dataclass(slots=True)
 class Trace:
     """What happened in one run. Conversation ``i`` has id ``i + 1``; times are seconds
@@ -72,8 +77,10 @@ class Trace:
 class _Loop:
     """One run's state; ``run`` is the loop."""
 
-    def __init__(self, scenario: Scenario, replication: int) -> None:
+    def __init__(self, scenario: Scenario, replication: int, deadline: float | None) -> None:
         self.scenario = scenario
+        #: time.perf_counter() past which the run gives up (None: never)
+        self.deadline = deadline
         self.world: World = build_world(scenario)
         self.trace = Trace(scenario, replication)
         self.customers = customers(scenario, replication)
@@ -102,7 +109,12 @@ class _Loop:
         self._next_arrival()
         trace, horizon, heap = self.trace, self.trace.horizon, self.heap
         store = self.world.store
+        events = 0
         while heap:
+            events += 1
+            late = self.deadline is not None and not events % 512
+            if late and time.perf_counter() > (self.deadline or 0.0):
+                raise TooLong("the simulation took longer than allowed")
             at, _, kind, arg = heapq.heappop(heap)
             if at > self.stop_at or (at >= horizon and self.waiting == 0 and kind != _ARRIVAL):
                 break
@@ -239,12 +251,13 @@ class _Loop:
             self.trace.online.setdefault(agent_id, []).append((since, at))
 
 
-async def run(scenario: Scenario, replication: int = 0) -> Trace:
-    """Run ``scenario`` once (replication ``n`` draws its own customers)."""
+async def run(scenario: Scenario, replication: int = 0, deadline: float | None = None) -> Trace:
+    """Run ``scenario`` once (replication ``n`` draws its own customers); TooLong past
+    ``deadline`` (a ``time.perf_counter()`` value)."""
     with quiet_engine_logs():
-        return await _Loop(scenario, replication).run()
+        return await _Loop(scenario, replication, deadline).run()
 
 
-def simulate(scenario: Scenario, replication: int = 0) -> Trace:
+def simulate(scenario: Scenario, replication: int = 0, deadline: float | None = None) -> Trace:
     """``run`` on a fresh event loop, for callers outside one."""
-    return asyncio.run(run(scenario, replication))
+    return asyncio.run(run(scenario, replication, deadline))

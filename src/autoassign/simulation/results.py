@@ -212,7 +212,7 @@ def _queue(
     """The waiting count as bucketed time averages over the run, and its time average
     and maximum over the measured interval."""
     stop = max(trace.end, end)
-    width = stop / buckets if stop > 0 else 1.0
+    width = stop / buckets if stop / buckets > 0 else 1.0
     area = [0.0] * buckets
     measured = 0.0
     peak = 0

@@ -9,6 +9,7 @@ scenario cannot describe a rule the engine does not have.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,6 +20,14 @@ from autoassign.core.policies import AssignmentOrder, AssignmentPolicy
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
 #: the fair-distribution limit used when a scenario asks for none (it never binds)
 NO_RATE_LIMIT = 1_000_000_000
+#: the smallest rate (per minute) and time (minutes) a scenario takes: below them the
+#: exponential's parameter underflows (a rate of 5e-324 is 0.0 per second)
+TINY = 1e-6
+
+
+def _sensible(value: float, name: str) -> None:
+    if not TINY <= value < math.inf:
+        raise ValueError(f"{name} must be at least {TINY:g} and finite (got {value!r})")
 
 
 class HandlingDistribution(enum.StrEnum):
@@ -38,8 +47,10 @@ class Arrivals:
             len(self.by_hour) != 24 or min(self.by_hour) < 0 or max(self.by_hour) <= 0
         ):
             raise ValueError("by_hour needs 24 rates per minute, not all zero, none negative")
-        if self.by_hour is None and self.per_minute <= 0:
-            raise ValueError("the arrival rate must be positive")
+        if self.by_hour is None:
+            _sensible(self.per_minute, "the arrival rate")
+        else:
+            _sensible(max(self.by_hour), "the peak hourly rate")
 
     def rate_at(self, seconds: float) -> float:
         """Conversations per minute at ``seconds`` after the start (a midnight)."""
@@ -62,8 +73,8 @@ class Handling:
     cv: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.mean_minutes <= 0 or self.cv <= 0:
-            raise ValueError("handling time mean and cv must be positive")
+        _sensible(self.mean_minutes, "the mean handling time")
+        _sensible(self.cv, "the coefficient of variation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +143,13 @@ class Scenario:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        if self.duration_minutes <= 0 or not 0 <= self.warmup_minutes < self.duration_minutes:
-            raise ValueError("duration must be positive and longer than the warm-up")
+        _sensible(self.duration_minutes, "the duration")
+        if not 0 <= self.warmup_minutes < self.duration_minutes:
+            raise ValueError("the warm-up must be shorter than the duration")
         if self.replay is None and self.arrivals is None:
             raise ValueError("a scenario needs arrivals or a replay")
-        if self.patience_minutes is not None and self.patience_minutes <= 0:
-            raise ValueError("patience must be positive")
+        if self.patience_minutes is not None:
+            _sensible(self.patience_minutes, "the mean patience")
 
 
 def default_policy(

@@ -61,17 +61,23 @@ def estimate(values: Sequence[float]) -> Estimate:
     return Estimate(mean, t95(n - 1) * statistics.stdev(values) / math.sqrt(n), n)
 
 
-def _one(job: tuple[Scenario, int]) -> Summary:
-    scenario, replication = job
-    return summarise(simulate(scenario, replication))
+def _one(job: tuple[Scenario, int, float | None]) -> Summary:
+    scenario, replication, deadline = job
+    return summarise(simulate(scenario, replication, deadline))
 
 
 def replicate(
-    scenario: Scenario, replications: int, *, workers: int = 1, first: int = 0
+    scenario: Scenario,
+    replications: int,
+    *,
+    workers: int = 1,
+    first: int = 0,
+    deadline: float | None = None,
 ) -> list[Summary]:
     """Runs ``first`` .. ``first + replications - 1`` of the scenario, in ``workers``
-    processes when more than one (each run is single-threaded, CPU-bound Python)."""
-    jobs = [(scenario, first + r) for r in range(replications)]
+    processes when more than one (each run is single-threaded, CPU-bound Python).
+    ``deadline`` (a ``time.perf_counter()`` value) is for one process only."""
+    jobs = [(scenario, first + r, deadline) for r in range(replications)]
     if workers <= 1 or replications == 1:
         return [_one(job) for job in jobs]
     spawn = multiprocessing.get_context("spawn")  # no forked event loops or locks

@@ -13,6 +13,7 @@ caller's loop.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, replace
 
 from autoassign.services.simulate import InboxSetup, Recorded
@@ -43,6 +44,8 @@ class Run:
     service_level_seconds: float = 60.0
     #: a replay's handling time (minutes) when the period has none to learn from
     fallback_handle_minutes: float | None = None
+    #: wall seconds both sides may take together (kernel.TooLong past them)
+    budget_seconds: float | None = None
 
 
 def scenario_for(
@@ -96,10 +99,11 @@ def run_pair(
 ) -> list[Outcome]:
     """Both sides, blocking: "current" and "what-if"."""
     outcomes = []
+    deadline = None if run.budget_seconds is None else time.perf_counter() + run.budget_seconds
     for name, setup, tags in (("current", baseline, ()), ("what-if", changed, notes)):
         scenario = scenario_for(setup, name, run, traffic, recorded, tags)
         replications = run.replications if traffic is not None else 1
-        outcomes.append(Outcome(scenario, replicate(scenario, replications)))
+        outcomes.append(Outcome(scenario, replicate(scenario, replications, deadline=deadline)))
     return outcomes
 
 

@@ -1,9 +1,10 @@
 """What-if: how would this inbox do with other staffing or another policy? Parse, call
 ``services.simulate.what_if`` with the simulator, render (JSON, or the HTML report).
 
-Bounded, so one request costs a few seconds of CPU, not minutes: at most
+Bounded, so one request costs seconds of CPU, not minutes: at most
 ``MAX_CONVERSATIONS`` simulated conversations in all (both sides, every replication),
-``MAX_AGENTS`` agents and a replayed period of ``MAX_PERIOD``; bigger questions are for
+``MAX_AGENTS`` agents, a replayed period of ``MAX_PERIOD`` and ``BUDGET_SECONDS`` of
+simulation (past it, 422 rather than a partial answer); bigger questions are for
 ``autoassign simulate``. The simulation runs in a worker thread, so the server keeps
 answering meanwhile. An administration route (an agent's token may not use it).
 """
@@ -24,11 +25,15 @@ from autoassign.entrypoints.api.routes._common import account_router
 from autoassign.entrypoints.api.schemas.common import Timestamp
 from autoassign.services import simulate as simulate_service
 from autoassign.simulation import report, whatif
+from autoassign.simulation.kernel import TooLong
 
 router = account_router("what-if")
 MAX_CONVERSATIONS = 10_000
 MAX_AGENTS = 100
 MAX_PERIOD = timedelta(days=31)
+#: wall seconds a request may simulate (a queue that only grows costs more than its
+#: conversation count says: every batch then meets up to 500 waiting candidates)
+BUDGET_SECONDS = 5.0
 
 
 class _Strict(BaseModel):
@@ -46,9 +51,9 @@ class WhatIfChanges(_Strict):
 
 
 class WhatIfTraffic(_Strict):
-    arrival_rate_per_minute: float = Field(gt=0, le=1000)
-    handle_time_minutes: float = Field(gt=0, le=10_000, description="Mean, exponential.")
-    patience_minutes: float | None = Field(None, gt=0, le=10_000)
+    arrival_rate_per_minute: float = Field(ge=0.001, le=1000)
+    handle_time_minutes: float = Field(ge=0.001, le=10_000, description="Mean, exponential.")
+    patience_minutes: float | None = Field(None, ge=0.001, le=10_000)
 
 
 class WhatIfRequest(_Strict):
@@ -58,7 +63,7 @@ class WhatIfRequest(_Strict):
     )
     since: Timestamp | None = Field(None, description="Replay from (default: 7 days ago).")
     until: Timestamp | None = Field(None, description="Replay until (default: now).")
-    duration_minutes: float = Field(480, gt=0, le=10_080, description="For synthetic traffic.")
+    duration_minutes: float = Field(480, ge=1, le=10_080, description="For synthetic traffic.")
     replications: int = Field(1, ge=1, le=20)
     seed: int = Field(0, ge=0, le=2**31)
     service_level_seconds: float = Field(60, ge=0, le=86_400)
@@ -112,6 +117,7 @@ async def what_if(
         replications=body.replications,
         seed=body.seed,
         service_level_seconds=body.service_level_seconds,
+        budget_seconds=BUDGET_SECONDS,
     )
 
     async def simulate(
@@ -120,7 +126,10 @@ async def what_if(
         recorded: simulate_service.Recorded | None,
     ) -> list[report.Outcome]:
         if max(len(current.agents), len(changed.agents)) > MAX_AGENTS:
-            raise errors.InvalidValue(f"at most {MAX_AGENTS} agents", field="changes.agents")
+            raise errors.InvalidValue(
+                f"at most {MAX_AGENTS} agents in the inbox, members included",
+                field="changes.agents",
+            )
         if recorded is not None and 2 * len(recorded.conversations) > MAX_CONVERSATIONS:
             raise errors.InvalidValue(
                 f"the period holds {len(recorded.conversations):,} conversations; at most "
@@ -132,6 +141,12 @@ async def what_if(
             return await whatif.compare(
                 current, changed, recorded, traffic=wanted, run=run, notes=changes.describe()
             )
+        except TooLong:
+            raise errors.InvalidValue(
+                f"this what-if needs more than {BUDGET_SECONDS:g} s of simulation (a queue"
+                " that keeps growing is costly); shorten it, or run `autoassign simulate`",
+                field="traffic",
+            ) from None
         except ValueError as exc:  # a scenario the simulator cannot run
             raise errors.InvalidValue(str(exc)) from None
 
