@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from autoassign.bootstrap import Engine
-from autoassign.core.deliveries import DeliveryNotFound, DeliveryStatus
+from autoassign.core.deliveries import DeliveryStatus
 from autoassign.core.drafts import WebhookDraft
+from autoassign.core.errors import DeliveryNotFound
 from autoassign.core.events import ConversationAssigned
 from autoassign.core.ports.deliveries import AttemptKind, AttemptResult, OutgoingDelivery, Settled
 from autoassign.core.views import Paging

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import random
 import time
+from datetime import datetime
 
 import httpx2
 import psycopg
@@ -20,6 +21,7 @@ from autoassign.adapters.jobs.procrastinate_queue import ASSIGN_TASK, QUEUE, inb
 from autoassign.bootstrap import Engine
 from tests.faults import profile
 from tests.faults.conftest import Stack
+from tests.faults.fleet import Fleet
 from tests.faults.harness import (
     ManualRuns,
     Sentinel,
@@ -66,21 +68,33 @@ def _spread(total: int, inbox_ids: list[int]) -> dict[int, int]:
     return {inbox_id: share + (1 if i < extra else 0) for i, inbox_id in enumerate(inbox_ids)}
 
 
-async def test_racing_workers_never_exceed_a_window(stack: Stack):
-    """(1) 8 workers and "run now" batches race on a few thousand conversations under
-    3-per-3-s windows; no window of any agent ever holds more than 3."""
+async def _under_traffic(
+    stack: Stack, inbox_count: int, agents: int, workers: int, backlog: int
+) -> tuple[Engine, World, Fleet, Sentinel, Traffic, datetime]:
+    """The running system every scenario injects its fault into: seeded inboxes, a worker
+    fleet, the invariant sentinel, a backlog and steady traffic. The last value is when
+    the backlog began to be added."""
     engine = await stack.engine()
-    world = await seed(engine, inbox_count=P.race_inboxes, agents=P.race_agents)
-    fleet = stack.fleet(P.race_workers)
-    await workers_ready(stack.probe, P.race_workers)
+    world = await seed(engine, inbox_count=inbox_count, agents=agents)
+    fleet = stack.fleet(workers)
+    await workers_ready(stack.probe, workers)
     sentinel = Sentinel(stack)
     sentinel.start()
     stack.on_close(sentinel.cancel)
     started = now()
-    await add_conversations(engine, world, _spread(P.race_conversations, world.inbox_ids))
+    await add_conversations(engine, world, _spread(backlog, world.inbox_ids))
     traffic = Traffic(engine, world, P.rate, seed=f"{profile.SEED}-traffic")
     traffic.start()
     stack.on_close(traffic.cancel)
+    return engine, world, fleet, sentinel, traffic, started
+
+
+async def test_racing_workers_never_exceed_a_window(stack: Stack):
+    """(1) 8 workers and "run now" batches race on a few thousand conversations under
+    3-per-3-s windows; no window of any agent ever holds more than 3."""
+    engine, world, fleet, sentinel, traffic, started = await _under_traffic(
+        stack, P.race_inboxes, P.race_agents, P.race_workers, P.race_conversations
+    )
     manual = ManualRuns(engine, world, seed=f"{profile.SEED}-manual")
     stack.on_close(manual.cancel)
     # the backlog drains at about (agents x 1 per s) while traffic keeps coming
@@ -97,17 +111,9 @@ async def test_racing_workers_never_exceed_a_window(stack: Stack):
 async def test_workers_killed_at_random_moments(stack: Stack):
     """(2) kill -9 of one or two workers at random moments, each restarted; recovery
     is measured without new traffic."""
-    engine = await stack.engine()
-    world = await seed(engine, inbox_count=P.inboxes, agents=P.agents)
-    fleet = stack.fleet(P.workers)
-    await workers_ready(stack.probe, P.workers)
-    sentinel = Sentinel(stack)
-    sentinel.start()
-    stack.on_close(sentinel.cancel)
-    await add_conversations(engine, world, _spread(P.backlog, world.inbox_ids))
-    traffic = Traffic(engine, world, P.rate, seed=f"{profile.SEED}-traffic")
-    traffic.start()
-    stack.on_close(traffic.cancel)
+    engine, world, fleet, sentinel, traffic, _ = await _under_traffic(
+        stack, P.inboxes, P.agents, P.workers, P.backlog
+    )
     await _warm_up(stack)
     chance = random.Random(f"{profile.SEED}-kills")
     rounds = ["kill"] * P.worker_kills + ["control"] * P.controls
@@ -138,17 +144,9 @@ async def test_workers_killed_at_random_moments(stack: Stack):
 async def test_redis_restarted_from_snapshot_and_flushed(stack: Stack):
     """(3) Redis killed (SIGKILL) and restarted from its RDB snapshot, which holds older
     window entries, gates and "hydrated" markers; and Redis flushed (FLUSHALL)."""
-    engine = await stack.engine()
-    world = await seed(engine, inbox_count=P.inboxes, agents=P.agents)
-    fleet = stack.fleet(P.workers)
-    await workers_ready(stack.probe, P.workers)
-    sentinel = Sentinel(stack)
-    sentinel.start()
-    stack.on_close(sentinel.cancel)
-    await add_conversations(engine, world, _spread(P.backlog, world.inbox_ids))
-    traffic = Traffic(engine, world, P.rate, seed=f"{profile.SEED}-traffic")
-    traffic.start()
-    stack.on_close(traffic.cancel)
+    engine, world, fleet, sentinel, traffic, _ = await _under_traffic(
+        stack, P.inboxes, P.agents, P.workers, P.backlog
+    )
     await _warm_up(stack)
     chance = random.Random(f"{profile.SEED}-redis")
     faults = ["restart"] * P.redis_restarts + ["flush"] * P.redis_flushes
@@ -178,17 +176,9 @@ async def test_redis_restarted_from_snapshot_and_flushed(stack: Stack):
 async def test_postgres_backends_terminated_and_server_stopped(stack: Stack):
     """(4) every backend terminated, and the server stopped for ~10 s: workers ride it
     out and reconnect by themselves (none exits)."""
-    engine = await stack.engine()
-    world = await seed(engine, inbox_count=P.inboxes, agents=P.agents)
-    fleet = stack.fleet(P.workers)
-    await workers_ready(stack.probe, P.workers)
-    sentinel = Sentinel(stack)
-    sentinel.start()
-    stack.on_close(sentinel.cancel)
-    await add_conversations(engine, world, _spread(P.backlog, world.inbox_ids))
-    traffic = Traffic(engine, world, P.rate, seed=f"{profile.SEED}-traffic")
-    traffic.start()
-    stack.on_close(traffic.cancel)
+    engine, world, fleet, sentinel, traffic, _ = await _under_traffic(
+        stack, P.inboxes, P.agents, P.workers, P.backlog
+    )
     await _warm_up(stack)
     chance = random.Random(f"{profile.SEED}-postgres")
     faults = ["terminate"] * P.pg_terminations + ["stop"] * P.pg_stops

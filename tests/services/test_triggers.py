@@ -236,3 +236,20 @@ async def test_a_failed_write_changes_nothing_and_runs_nothing(sqlite_engine, wo
         )
     unchanged = await conversations.get_conversation(deps, account, cid)
     assert (unchanged.status, unchanged.team_id) == (Status.OPEN, None)
+
+
+async def test_bulk_creation_runs_each_inbox_with_an_assignable_conversation(sqlite_engine, world):
+    deps, account = sqlite_engine.deps, world.account.id
+    other = await inboxes.create_inbox(deps, Inbox(0, account, "Other"))
+    quiet = await inboxes.create_inbox(deps, Inbox(0, account, "Quiet"))
+    open_one = Conversation(0, account, world.inbox.id, T0, T0)
+    drafts = [
+        open_one,
+        replace(open_one, status=Status.RESOLVED),  # the inbox's last draft is not assignable
+        replace(open_one, inbox_id=other.id, assignee_id=world.agents[0].id),
+        replace(open_one, inbox_id=other.id),
+        replace(open_one, inbox_id=quiet.id, status=Status.PENDING),
+    ]
+    created = await conversations.create_conversations(deps, account, drafts)
+    assert len(created.value) == 5
+    assert created.run == {world.inbox.id, other.id}

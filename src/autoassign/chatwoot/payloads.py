@@ -86,10 +86,6 @@ def _id(value: Any, where: str) -> int:
     return int(value)
 
 
-def _optional_id(value: Any, where: str) -> int | None:
-    return None if value is None else _id(value, where)
-
-
 def _name(value: Any, fallback: str) -> str:
     text = value.strip() if isinstance(value, str) else ""
     text = text.replace("\x00", "")[:MAX_NAME].strip()

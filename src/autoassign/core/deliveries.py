@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from autoassign.core import errors
-
 
 class DeliveryStatus(StrEnum):
     #: waiting for its first attempt or for a retry (or being sent right now)
@@ -58,9 +56,3 @@ class DeliveryView:
     delivered_at: datetime | None
     #: every attempt, oldest first (numbered across rounds)
     log: tuple[AttemptView, ...] = ()
-
-
-class DeliveryNotFound(errors.NotFound):
-    """A delivery id that is not one of this webhook's deliveries."""
-
-    kind = "webhook delivery"

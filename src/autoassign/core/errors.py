@@ -15,7 +15,9 @@ AutoassignError
 │   ├── InboxPolicyNotFound      an inbox without a linked assignment policy
 │   ├── CapacityPolicyNotFound
 │   ├── InboxLimitNotFound       a per-inbox limit of a capacity policy
-│   └── WebhookNotFound
+│   ├── WebhookNotFound
+│   ├── DeliveryNotFound         a delivery of a webhook
+│   └── TokenNotFound            an API token of the account
 ├── NotAuthenticated             no valid API token
 ├── Conflict                     a uniqueness or reference rule would be broken
 ├── WebhookError                 a webhook delivery that must not happen or be trusted
@@ -107,6 +109,18 @@ class InboxLimitNotFound(NotFound):
 
 class WebhookNotFound(NotFound):
     kind = "webhook"
+
+
+class DeliveryNotFound(NotFound):
+    """A delivery id that is not one of this webhook's deliveries."""
+
+    kind = "webhook delivery"
+
+
+class TokenNotFound(NotFound):
+    """An API token id that is not one of the account's."""
+
+    kind = "api token"
 
 
 class NotAuthenticated(AutoassignError):

@@ -18,13 +18,6 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class AccountView:
-    id: int
-    name: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class AgentView:
     id: int
     account_id: int

@@ -40,8 +40,13 @@ async def create_conversations(
     now = deps.clock.now()
     async with deps.uow.write() as uow:
         ids = await uow.conversations.add_many(account_id, drafts, now)
-        run = frozenset(d.inbox_id for d in drafts if d.assignable)
-        await uow.runs.add(run, now)
+        fired = [(d.inbox_id, triggers.conversation_created(d)) for d in drafts]
+        run = await triggers.inboxes_to_run(
+            uow,
+            now,
+            set().union(*(these for _, these in fired)),
+            inbox_ids={inbox_id for inbox_id, these in fired if these},
+        )
     return Changed(ids, run)
 
 

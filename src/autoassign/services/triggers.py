@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Final
 
-from autoassign.core.model import Presence, Status
+from autoassign.core.model import Conversation, Presence, Status
 from autoassign.core.ports.uow import UnitOfWork
 from autoassign.core.views import AgentView, ConversationView, InboxView
 
@@ -76,7 +76,7 @@ FREES_CAPACITY: Final = frozenset({Status.RESOLVED, Status.SNOOZED, Status.PENDI
 # detectors: which rows fired, from before and after ---------------------------------
 
 
-def conversation_created(created: ConversationView) -> set[Trigger]:
+def conversation_created(created: Conversation | ConversationView) -> set[Trigger]:
     return {Trigger.CONVERSATION_CREATED} if created.assignable else set()
 
 
@@ -130,6 +130,7 @@ async def inboxes_to_run(
     fired: Iterable[Trigger],
     *,
     inbox_id: int | None = None,
+    inbox_ids: Iterable[int] = (),
     agent_id: int | None = None,
     policy_id: int | None = None,
     capacity_policy_id: int | None = None,
@@ -140,8 +141,10 @@ async def inboxes_to_run(
     right after the commit loses no run (the relay in ``services/runs.py`` finds them)."""
     run: set[int] = set()
     for scope in {RUNS[t] for t in fired}:
-        if scope is Scope.INBOX and inbox_id is not None:
-            run.add(inbox_id)
+        if scope is Scope.INBOX:
+            run.update(inbox_ids)
+            if inbox_id is not None:
+                run.add(inbox_id)
         elif scope is Scope.AGENT_INBOXES and agent_id is not None:
             run |= await uow.agents.inbox_ids(agent_id)
         elif scope is Scope.POLICY_INBOXES and policy_id is not None:

@@ -86,10 +86,6 @@ class InProcessJobQueue:
 
         self._wakes[inbox_id] = (at, asyncio.get_running_loop().call_later(delay, wake))
 
-    def scheduled(self) -> dict[int, datetime]:
-        """inbox → when its next wake-up fires (for explanations and tests)."""
-        return {inbox_id: at for inbox_id, (at, _) in self._wakes.items()}
-
     async def _drive(self, inbox_id: int) -> None:
         """The only task running this inbox: runs while a run is waiting, one at a time."""
         try:

@@ -274,10 +274,3 @@ class SqlQueries:
 
     async def webhook(self, account_id: int, webhook_id: int) -> WebhookView:
         return rows.webhook_view(await owned.one(self._conn, webhooks, account_id, webhook_id))
-
-    async def webhook_targets(self, account_ids: set[int], event: str) -> list[WebhookView]:
-        if not account_ids:
-            return []
-        query = sa.select(webhooks).where(webhooks.c.account_id.in_(account_ids))
-        found = [rows.webhook_view(r) for r in await self._rows(query)]
-        return [w for w in found if event in w.subscriptions]

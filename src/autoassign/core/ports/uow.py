@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from autoassign.core import errors
 from autoassign.core.drafts import (
     AgentPatch,
     CapacityPatch,
@@ -56,12 +55,6 @@ class ApiTokenView:
     #: "administrator" or "agent", as in Chatwoot
     role: str
     created_at: datetime
-
-
-class TokenNotFound(errors.NotFound):
-    """An API token id that is not one of the account's."""
-
-    kind = "api token"
 
 
 class AccountRepository(Protocol):
@@ -238,10 +231,6 @@ class Queries(Protocol):
     ) -> InboxLimitView: ...
     async def webhooks(self, account_id: int) -> list[WebhookView]: ...
     async def webhook(self, account_id: int, webhook_id: int) -> WebhookView: ...
-    async def webhook_targets(self, account_ids: set[int], event: str) -> list[WebhookView]:
-        """The webhooks of these accounts subscribed to ``event``."""
-        ...
-
     async def assignment_events(
         self, account_id: int, where: EventFilter, paging: Paging
     ) -> Page[AssignmentEventView]: ...

@@ -8,7 +8,7 @@ SQL of its own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from autoassign.core import errors
 from autoassign.core.drafts import AgentPatch, PolicyPatch
+from autoassign.core.views import AgentView, InboxLimitView, PolicyView
 from autoassign.entrypoints.admin import auth, render
 from autoassign.entrypoints.admin.auth import AdminAccount
 from autoassign.entrypoints.api.deps import EngineDep, IdPath
@@ -49,11 +50,6 @@ POLICY_FIELDS = (
 )
 
 
-class Invalid(Exception):
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
 #: form fields that are JSON numbers or booleans in the API's bodies
 NUMBERS = frozenset(
     {
@@ -81,29 +77,33 @@ def _typed(name: str, value: Any) -> Any:
 
 
 def parse(model: type[M], fields: dict[str, Any]) -> M:
+    """The form as the API's request model; InvalidInput (a 422 line) naming each field."""
     try:
         return model.model_validate({name: _typed(name, v) for name, v in fields.items()})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()
         )
-        raise Invalid(problems) from None
+        raise errors.InvalidInput(problems) from None
 
 
-async def attempt(request: Request, work: Awaitable[T]) -> T | Response:
-    """The service's value, or the page's error line for what the API would answer 4xx."""
+async def apply(
+    request: Request,
+    tasks: BackgroundTasks,
+    engine: Any,
+    work: Awaitable[Changed[T]],
+    say: Callable[[T], str],
+) -> Response:
+    """Run ``work`` (parsing the form and calling one service), queue the runs it asks
+    for as the API routes do, and answer one line: ``say`` of the new value, or what the
+    API would have answered 4xx."""
     try:
-        return await work
+        changed = await work
     except errors.AutoassignError as exc:
         status = next(code for kind, code in STATUS if isinstance(exc, kind))
         return render.flash(request, exc.message, ok=False, status=status)
-
-
-def done(
-    request: Request, tasks: BackgroundTasks, engine: Any, changed: Changed[T], message: str
-) -> Response:
     queue_runs(tasks, engine, changed)
-    return render.flash(request, message, ok=True)
+    return render.flash(request, say(changed.value), ok=True)
 
 
 @router.post("/policies/{policy_id}")
@@ -114,22 +114,16 @@ async def edit_policy(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    fields: dict[str, Any] = {
-        k: v for k, v in (await auth.form(request)).items() if k in POLICY_FIELDS
-    }
-    if fields.get("exclude_older_than_hours") == "":
-        fields["exclude_older_than_hours"] = None  # empty: no age limit
-    try:
+    async def work() -> Changed[PolicyView]:
+        form = await auth.form(request)
+        fields: dict[str, Any] = {k: v for k, v in form.items() if k in POLICY_FIELDS}
+        if fields.get("exclude_older_than_hours") == "":
+            fields["exclude_older_than_hours"] = None  # empty: no age limit
         body = parse(PolicyUpdate, fields)
-    except Invalid as exc:
-        return render.flash(request, exc.message, ok=False, status=422)
-    patch = cast(PolicyPatch, body.model_dump(exclude_unset=True))
-    changed = await attempt(
-        request, policies.update_policy(engine.deps, account_id, policy_id, patch)
-    )
-    if isinstance(changed, Response):
-        return changed
-    return done(request, tasks, engine, changed, f"Policy “{changed.value.name}” saved.")
+        patch = cast(PolicyPatch, body.model_dump(exclude_unset=True))
+        return await policies.update_policy(engine.deps, account_id, policy_id, patch)
+
+    return await apply(request, tasks, engine, work(), lambda p: f"Policy “{p.name}” saved.")
 
 
 @router.post("/capacity/{policy_id}/limits")
@@ -140,19 +134,13 @@ async def add_limit(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    try:
+    async def work() -> Changed[InboxLimitView]:
         body = parse(InboxLimitCreate, await auth.form(request))
-    except Invalid as exc:
-        return render.flash(request, exc.message, ok=False, status=422)
-    changed = await attempt(
-        request,
-        capacity.add_limit(
+        return await capacity.add_limit(
             engine.deps, account_id, policy_id, body.inbox_id, body.conversation_limit
-        ),
-    )
-    if isinstance(changed, Response):
-        return changed
-    return done(request, tasks, engine, changed, "Capacity limit added.")
+        )
+
+    return await apply(request, tasks, engine, work(), lambda _: "Capacity limit added.")
 
 
 @router.post("/capacity/{policy_id}/limits/{limit_id}")
@@ -164,20 +152,19 @@ async def edit_limit(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    try:
+    async def work() -> Changed[InboxLimitView]:
         body = parse(InboxLimitUpdate, await auth.form(request))
-    except Invalid as exc:
-        return render.flash(request, exc.message, ok=False, status=422)
-    changed = await attempt(
-        request,
-        capacity.update_limit(
+        return await capacity.update_limit(
             engine.deps, account_id, policy_id, limit_id, body.conversation_limit
-        ),
+        )
+
+    return await apply(
+        request,
+        tasks,
+        engine,
+        work(),
+        lambda limit: f"Capacity limit set to {limit.conversation_limit}.",
     )
-    if isinstance(changed, Response):
-        return changed
-    limit = changed.value.conversation_limit
-    return done(request, tasks, engine, changed, f"Capacity limit set to {limit}.")
 
 
 @router.post("/capacity/{policy_id}/limits/{limit_id}/delete")
@@ -189,12 +176,8 @@ async def delete_limit(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    changed = await attempt(
-        request, capacity.delete_limit(engine.deps, account_id, policy_id, limit_id)
-    )
-    if isinstance(changed, Response):
-        return changed
-    return done(request, tasks, engine, changed, "Capacity limit removed.")
+    work = capacity.delete_limit(engine.deps, account_id, policy_id, limit_id)
+    return await apply(request, tasks, engine, work, lambda _: "Capacity limit removed.")
 
 
 @router.post("/inboxes/{inbox_id}/policy")
@@ -207,21 +190,23 @@ async def link_policy(
 ) -> Response:
     """An empty choice unlinks the inbox's policy (nothing runs: no policy, no runs)."""
     chosen = (await auth.form(request)).get("assignment_policy_id", "")
-    if chosen == "":
-        unlinked = await attempt(request, inboxes.unlink_policy(engine.deps, account_id, inbox_id))
-        if isinstance(unlinked, Response):
-            return unlinked
-        return render.flash(request, "Policy unlinked: the inbox is not auto-assigned.", ok=True)
-    try:
+
+    async def work() -> Changed[PolicyView | None]:
+        if chosen == "":
+            await inboxes.unlink_policy(engine.deps, account_id, inbox_id)
+            return Changed(None)
         body = parse(PolicyLink, {"assignment_policy_id": chosen})
-    except Invalid as exc:
-        return render.flash(request, exc.message, ok=False, status=422)
-    changed = await attempt(
-        request, inboxes.link_policy(engine.deps, account_id, inbox_id, body.assignment_policy_id)
-    )
-    if isinstance(changed, Response):
-        return changed
-    return done(request, tasks, engine, changed, f"Inbox linked to “{changed.value.name}”.")
+        linked = await inboxes.link_policy(
+            engine.deps, account_id, inbox_id, body.assignment_policy_id
+        )
+        return Changed(linked.value, linked.run)
+
+    def say(policy: PolicyView | None) -> str:
+        if policy is None:
+            return "Policy unlinked: the inbox is not auto-assigned."
+        return f"Inbox linked to “{policy.name}”."
+
+    return await apply(request, tasks, engine, work(), say)
 
 
 @router.post("/agents/{agent_id}/availability")
@@ -232,13 +217,12 @@ async def set_availability(
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    try:
-        body = parse(AgentUpdate, {"availability": (await auth.form(request)).get("availability")})
-    except Invalid as exc:
-        return render.flash(request, exc.message, ok=False, status=422)
-    patch = cast(AgentPatch, body.model_dump(exclude_unset=True))
-    changed = await attempt(request, agents.update_agent(engine.deps, account_id, agent_id, patch))
-    if isinstance(changed, Response):
-        return changed
-    agent = changed.value
-    return done(request, tasks, engine, changed, f"{agent.name} is {agent.availability.value}.")
+    async def work() -> Changed[AgentView]:
+        availability = (await auth.form(request)).get("availability")
+        body = parse(AgentUpdate, {"availability": availability})
+        patch = cast(AgentPatch, body.model_dump(exclude_unset=True))
+        return await agents.update_agent(engine.deps, account_id, agent_id, patch)
+
+    return await apply(
+        request, tasks, engine, work(), lambda a: f"{a.name} is {a.availability.value}."
+    )

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from autoassign.adapters.sql import owned
 from autoassign.adapters.sql.tables import accounts, api_tokens
-from autoassign.core.ports.uow import ApiTokenView, TokenNotFound
+from autoassign.core import errors
+from autoassign.core.ports.uow import ApiTokenView
 
 
 class SqlAccounts:
@@ -82,4 +83,4 @@ class SqlAccounts:
             )
         )
         if done.rowcount == 0:
-            raise TokenNotFound(token_id)
+            raise errors.TokenNotFound(token_id)

@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from autoassign.adapters.sql import owned
 from autoassign.adapters.sql.repositories.delivery_log import SqlDeliveryLog
 from autoassign.adapters.sql.tables import webhook_attempts, webhook_deliveries, webhooks
-from autoassign.core.deliveries import DeliveryNotFound, DeliveryStatus
+from autoassign.core import errors
+from autoassign.core.deliveries import DeliveryStatus
 from autoassign.core.events import Event, payload
 from autoassign.core.ports.deliveries import (
     AttemptKind,
@@ -249,7 +250,7 @@ class SqlDeliveries(SqlDeliveryLog):
             )
         )
         if done.rowcount == 0:
-            raise DeliveryNotFound(delivery_id)
+            raise errors.DeliveryNotFound(delivery_id)
         self.queued += 1
 
     async def prune(self, before: datetime) -> int:

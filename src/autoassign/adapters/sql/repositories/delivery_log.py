@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from autoassign.adapters.sql import owned
 from autoassign.adapters.sql.tables import webhook_attempts, webhook_deliveries, webhooks
-from autoassign.core.deliveries import AttemptView, DeliveryNotFound, DeliveryStatus, DeliveryView
+from autoassign.core import errors
+from autoassign.core.deliveries import AttemptView, DeliveryStatus, DeliveryView
 from autoassign.core.views import Page, Paging
 
 D = webhook_deliveries.c
@@ -50,7 +51,7 @@ class SqlDeliveryLog:
         )
         found = (await self._conn.execute(query)).all()
         if not found:
-            raise DeliveryNotFound(delivery_id)
+            raise errors.DeliveryNotFound(delivery_id)
         [view] = await self._views(found)
         return view
 
