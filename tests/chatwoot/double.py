@@ -319,7 +319,11 @@ class ChatwootDouble:
         return c
 
     async def message(
-        self, conversation_id: int, content: str = "hi", incoming: bool = True
+        self,
+        conversation_id: int,
+        content: str = "hi",
+        incoming: bool = True,
+        sender: dict[str, Any] | None = None,
     ) -> None:
         c = self.conversations[conversation_id]
         c.last_activity_at = int(time.time())
@@ -330,7 +334,7 @@ class ChatwootDouble:
             "message_type": "incoming" if incoming else "outgoing",
             "private": False,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-            "sender": {"id": 1, "name": "Alice", "type": "contact"},
+            "sender": sender or {"id": 1, "name": "Alice", "type": "contact"},
             "inbox": {"id": c.inbox_id, "name": self.inboxes[c.inbox_id]},
             "conversation": self.conversation_payload(c),
             "account": {"id": ACCOUNT, "name": "Acme"},

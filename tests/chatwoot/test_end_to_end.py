@@ -135,6 +135,32 @@ async def test_duplicate_and_out_of_order_webhooks_are_harmless(stack: Stack):
     assert receipt == {"status": "duplicate"}
 
 
+async def test_messages_keep_the_wait_the_unanswered_timer_reads(stack: Stack):
+    """message_created: an agent's reply ends the customer's wait and is the first
+    reply; the customer writing again starts a new wait."""
+    double = stack.double
+    ids = _directory(double)
+    account, token = await _connect(stack)
+    conversation = await double.new_conversation(ids["inbox"])
+    await eventually(lambda: len(double.assignments) == 1)
+    created = await _local(stack, account, token, conversation.id)
+    assert created["waiting_since"] is not None  # waiting from the start, as in Chatwoot
+    agent = {"id": ids["ann"], "name": "Ann", "type": "user"}
+    await double.message(conversation.id, "on it", incoming=False, sender=agent)
+
+    async def answered() -> bool:
+        found = await _local(stack, account, token, conversation.id)
+        return found["waiting_since"] is None and found["first_reply_created_at"] is not None
+
+    await eventually(answered)
+    await double.message(conversation.id, "still there?")
+
+    async def waiting() -> bool:
+        return (await _local(stack, account, token, conversation.id))["waiting_since"] is not None
+
+    await eventually(waiting)
+
+
 async def _status(stack: Stack, account: int, token: str, cid: int, status: str) -> bool:
     return bool((await _local(stack, account, token, cid))["status"] == status)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,12 +21,15 @@ from autoassign.adapters.memory_store import MemoryAssignmentStore
 from autoassign.adapters.state.memory import MemoryStateStore
 from autoassign.bootstrap import Engine
 from autoassign.core import errors
+from autoassign.core.drafts import AgentPatch
 from autoassign.core.model import Agent, Inbox, Presence, Status, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import CapacityPolicy, ConversationPriority, ExclusionRules
 from autoassign.core.ports import AssignmentStore
-from autoassign.core.reasons import OutcomeKind, SkipReason
+from autoassign.core.reasons import OutcomeKind, ReassignReason, SkipReason
+from autoassign.core.reassignment import Release
 from autoassign.core.views import EventFilter, Paging
+from autoassign.services import agents as agent_service
 from autoassign.services import history
 from autoassign.services.assign import assign_inbox
 from tests.factories import (
@@ -77,6 +80,7 @@ class Harness(Protocol):
     async def set_status(self, world: Seeded, cid: int, status: Status) -> None: ...
     async def assignee(self, world: Seeded, cid: int) -> int | None: ...
     async def recorded(self, world: Seeded) -> list[tuple[int, int]]: ...
+    async def away(self, world: Seeded, agent_id: int) -> None: ...
 
 
 class SqlHarness:
@@ -112,6 +116,10 @@ class SqlHarness:
         where = EventFilter(inbox_id=world.inbox_id)
         page = await history.list_events(self.engine.deps, world.account_id, where, Paging(1, 100))
         return [(e.conversation_id, e.agent_id) for e in reversed(page.items)]  # oldest first
+
+    async def away(self, world: Seeded, agent_id: int) -> None:
+        patch = AgentPatch(availability=Presence.OFFLINE)
+        await agent_service.update_agent(self.engine.deps, world.account_id, agent_id, patch)
 
 
 class MemoryHarness:
@@ -184,6 +192,9 @@ class MemoryHarness:
     async def recorded(self, world: Seeded) -> list[tuple[int, int]]:
         return [(r.conversation_id, r.agent_id) for r in self.store.assignments(world.inbox_id)]
 
+    async def away(self, world: Seeded, agent_id: int) -> None:
+        self.store.set_availability(agent_id, Presence.OFFLINE, at=self._now)
+
 
 @pytest.fixture
 def harness(database_url: str, request: pytest.FixtureRequest, clock: Any) -> Harness:
@@ -211,6 +222,40 @@ async def test_claim_takes_open_unassigned_rows_once(harness: Harness) -> None:
         again = await batch.claim([planned(c1, b), planned(c2, a)], world.policy_id, harness.now())
     assert again == set()  # a lost race is a skipped row, never an overwrite
     assert await harness.assignee(world, c1) == a
+    assert await harness.assignee(world, c2) == b
+
+
+async def test_held_lists_the_conversations_of_gone_assignees_and_release_is_guarded(
+    harness: Harness,
+) -> None:
+    world = await harness.seed(conversations=2)
+    a, b = world.agent_ids[:2]
+    c1, c2 = world.conversation_ids
+    policy = make_policy(reassign_after_absent_seconds=0)
+    async with harness.store.inbox_batch(world.inbox_id) as batch:
+        assert await batch.held(policy) == []  # everyone online
+        await batch.claim([planned(c1, a), planned(c2, b)], world.policy_id, harness.now())
+    await harness.away(world, a)
+    async with harness.store.inbox_batch(world.inbox_id) as batch:
+        assert await batch.held(make_policy()) == []  # no rule on: nothing to look at
+        [held] = await batch.held(policy)
+        assert (held.conversation_id, held.agent_id, held.presence) == (c1, a, Presence.OFFLINE)
+        assert held.assigned_at == harness.now()
+        assert held.away_since == harness.now()
+        assert await batch.held(policy, c2) == []
+        stale = Release(replace(held, agent_id=b), ReassignReason.ASSIGNEE_OFFLINE)
+        fresh = Release(held, ReassignReason.ASSIGNEE_OFFLINE)
+        assert await batch.release([stale, fresh], harness.now()) == {c1}
+        rules = ExclusionRules()
+        [waiting] = await batch.candidates(
+            rules, ConversationPriority.EARLIEST_CREATED, 10, harness.now()
+        )
+        assert (waiting.id, waiting.previous_assignee_id, waiting.reassign_reason) == (
+            c1,
+            a,
+            ReassignReason.ASSIGNEE_OFFLINE,
+        )
+    assert await harness.assignee(world, c1) is None
     assert await harness.assignee(world, c2) == b
 
 

@@ -21,7 +21,14 @@ from autoassign.core.model import Agent, Status
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import ConversationPriority, ExclusionRules
 from autoassign.services import agents as agent_service
-from tests.factories import add_conversations, add_team, conversation, seed_world, set_status
+from tests.factories import (
+    T0,
+    add_conversations,
+    add_team,
+    conversation,
+    seed_world,
+    set_status,
+)
 
 
 def planned(cid: int, agent: int, team: int | None = None) -> PlannedAssignment:
@@ -240,7 +247,7 @@ async def test_repositories_scope_every_write_to_its_account(engine):
     with pytest.raises(errors.AgentNotFound, match=f"agent {other.agents[0].id} not found"):
         async with uow.write() as tx:
             await tx.inboxes.change_members(
-                world.account.id, world.inbox.id, [other.agents[0].id], Membership.ADD
+                world.account.id, world.inbox.id, [other.agents[0].id], Membership.ADD, T0
             )
     with pytest.raises(errors.InboxNotFound):
         async with uow.write() as tx:
@@ -279,7 +286,7 @@ async def test_concurrent_identical_member_adds_both_succeed(engine):
     async def add() -> None:
         async with engine.deps.uow.write() as tx:
             await tx.inboxes.change_members(
-                world.account.id, world.inbox.id, [agent.id], Membership.ADD
+                world.account.id, world.inbox.id, [agent.id], Membership.ADD, T0
             )
 
     await asyncio.gather(add(), add())

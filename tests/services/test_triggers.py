@@ -61,7 +61,12 @@ def test_every_trigger_has_a_row_in_the_table() -> None:
         (view(status=Status.OPEN), view(status=Status.RESOLVED), set()),  # unassigned: frees none
         (view(assignee_id=3, team_id=1), view(team_id=2), {Trigger.ASSIGNEE_LEFT_TEAM}),
         (view(), view(priority=None, labels=("vip",)), set()),
-        (view(status=Status.RESOLVED, assignee_id=3), view(assignee_id=3), set()),
+        # its reassignment timers may start (core/reassignment.py)
+        (
+            view(status=Status.RESOLVED, assignee_id=3),
+            view(assignee_id=3),
+            {Trigger.ASSIGNED_REOPENED},
+        ),
     ],
 )
 def test_conversation_changes_that_run_the_inbox(before, after, fired) -> None:
@@ -116,7 +121,7 @@ async def test_conversation_updates(sqlite_engine, world):
     )
     assert resolved.run == {world.inbox.id}  # capacity freed
     reopened = await conversations.update_conversation(deps, account, cid, {"status": Status.OPEN})
-    assert reopened.run == frozenset()  # still assigned: nothing to assign
+    assert reopened.run == {world.inbox.id}  # still assigned: its reassignment timers may start
 
 
 async def test_moving_to_a_team_without_the_assignee_unassigns_and_runs(sqlite_engine, world):
@@ -188,7 +193,7 @@ async def test_inbox_changes(sqlite_engine, world):
     again = await inboxes.change_members(deps, account, inbox, [newcomer.id], Membership.ADD)
     assert again.run == frozenset()  # nobody new
     removed = await inboxes.change_members(deps, account, inbox, [newcomer.id], Membership.REMOVE)
-    assert removed.run == frozenset()
+    assert removed.run == {inbox}  # the reassignment grace of its conversations starts
     linked = await inboxes.link_policy(deps, account, inbox, world.policy.id)
     assert linked.run == {inbox}
 

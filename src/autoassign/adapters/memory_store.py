@@ -39,12 +39,14 @@ from autoassign.core.policies import (
     combine_exclusions,
 )
 from autoassign.core.ports import (
+    HELD_LIMIT,
     AssignmentRecord,
     History,
     InboxSettings,
     Member,
     RecordedAssignment,
 )
+from autoassign.core.reassignment import Held, Release
 from autoassign.core.selectors import MANUAL
 
 _E = TypeVar("_E", AssignmentPolicy, CapacityPolicy, Agent, Team)
@@ -95,6 +97,9 @@ class MemoryAssignmentStore:
         self.version = 0
         #: kind of entity → the next id it gets
         self._next: dict[str, int] = {}
+        #: agent → when they left "online"; conversation → when its assignee got it
+        self._away_since: dict[int, datetime] = {}
+        self._assigned_at: dict[int, datetime] = {}
 
     # seeding and changes (outside any batch) -----------------------------------------
 
@@ -141,8 +146,15 @@ class MemoryAssignmentStore:
         data.member_ids = sorted({*data.member_ids, *agent_ids})
         self.version += 1
 
-    def set_availability(self, agent_id: int, presence: Presence) -> None:
+    def set_availability(
+        self, agent_id: int, presence: Presence, at: datetime | None = None
+    ) -> None:
+        """``at``: when it changed (the grace period of reassignment counts from it)."""
         self._agents[agent_id] = replace(self._agents[agent_id], availability=presence)
+        if presence is Presence.ONLINE:
+            self._away_since.pop(agent_id, None)
+        elif at is not None:
+            self._away_since.setdefault(agent_id, at)
         self.version += 1
 
     def add_conversation(self, conversation: Conversation) -> int:
@@ -309,6 +321,67 @@ class MemoryInboxBatch:
             for agent_id, presence, limit, account, auto in data.roster
         ]
 
+    async def held(
+        self, policy: AssignmentPolicy, conversation_id: int | None = None
+    ) -> list[Held]:
+        """The twin knows presence and membership but no messages: the gone and reopen
+        rules apply as on SQL, the unanswered rule never fires (nobody waits for a
+        reply), and nobody is ever taken out of an inbox."""
+        if policy.reassign_after_absent_seconds is None and not policy.reassign_on_reopen:
+            return []
+        store, inbox_id = self._store, self._data.inbox.id
+        found: list[Held] = []
+        for c in store._conversations.values():
+            if c.inbox_id != inbox_id or c.status is not Status.OPEN or c.assignee_id is None:
+                continue
+            if conversation_id is not None and c.id != conversation_id:
+                continue
+            agent = store._agents[c.assignee_id]
+            if agent.availability is Presence.ONLINE and not agent.auto_offline:
+                continue
+            found.append(
+                Held(
+                    conversation_id=c.id,
+                    account_id=c.account_id,
+                    inbox_id=inbox_id,
+                    agent_id=agent.id,
+                    team_id=c.team_id,
+                    created_at=c.created_at,
+                    last_activity_at=c.last_activity_at,
+                    assigned_at=store._assigned_at.get(c.id, c.created_at),
+                    presence=agent.availability,
+                    away_since=store._away_since.get(agent.id),
+                    auto_offline=agent.auto_offline,
+                )
+            )
+        return sorted(found, key=lambda h: h.conversation_id)[:HELD_LIMIT]
+
+    async def release(self, releases: Sequence[Release], now: datetime) -> set[int]:
+        """The SQL release's guard: same assignee, open, no activity since it was read."""
+        released: set[int] = set()
+        for item in releases:
+            h = item.held
+            current = self._store._conversations.get(h.conversation_id)
+            if (
+                current is None
+                or current.inbox_id != self._data.inbox.id
+                or current.status is not Status.OPEN
+                or current.assignee_id != h.agent_id
+                or current.last_activity_at != h.last_activity_at
+            ):
+                continue
+            self._undo.append(current)
+            self._store._put(
+                replace(
+                    current,
+                    assignee_id=None,
+                    previous_assignee_id=h.agent_id,
+                    reassign_reason=item.reason,
+                )
+            )
+            released.add(h.conversation_id)
+        return released
+
     async def teams(self, team_ids: set[int]) -> dict[int, Team]:
         teams = self._store._teams
         return {tid: teams[tid] for tid in team_ids if tid in teams}
@@ -346,7 +419,15 @@ class MemoryInboxBatch:
             if current is None or (current.team_id or 0) != (p.team_id or 0):
                 continue
             self._undo.append(current)
-            self._store._put(replace(current, assignee_id=p.agent_id))
+            self._store._put(
+                replace(
+                    current,
+                    assignee_id=p.agent_id,
+                    previous_assignee_id=None,
+                    reassign_reason=None,
+                )
+            )
+            self._store._assigned_at[p.conversation_id] = now
             records.append(
                 AssignmentRecord(
                     p.agent_id, p.conversation_id, policy_id, p.selector, p.reason, now

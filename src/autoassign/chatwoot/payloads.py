@@ -27,6 +27,7 @@ from autoassign.chatwoot.records import (
     Event,
     IgnoredEvent,
 )
+from autoassign.core.drafts import Activity, MessageType, SenderType
 from autoassign.core.model import Presence, Priority, Status
 
 #: conversation payloads (the object itself is the conversation)
@@ -248,6 +249,27 @@ def conversation(data: Any, where: str = "conversation") -> CwConversation:
     )
 
 
+_SENDERS = {
+    "contact": SenderType.CONTACT,
+    "user": SenderType.USER,
+    "agent_bot": SenderType.AGENT_BOT,
+}
+
+
+def message(item: Mapping[str, Any], sent: datetime | None) -> Activity | None:
+    """A created message as the unanswered timer sees it (None: a kind it ignores)."""
+    try:
+        kind = MessageType(str(item.get("message_type")))
+    except ValueError:
+        return None  # Chatwoot's numeric or unknown kinds change no wait
+    sender = item.get("sender")
+    raw = sender.get("type") if isinstance(sender, Mapping) else item.get("sender_type")
+    named = (
+        _SENDERS.get(raw.lower().replace("agentbot", "agent_bot")) if isinstance(raw, str) else None
+    )
+    return Activity(kind, named, bool(item.get("private")), sent)
+
+
 def event(body: bytes) -> Event:
     """A webhook delivery's body → the event the connector applies."""
     try:
@@ -267,7 +289,8 @@ def event(body: bytes) -> Event:
         sent = timestamp(item.get("created_at"), "created_at")
         if sent is not None and sent > found.last_activity_at:
             found = replace(found, last_activity_at=sent)
-        return ConversationEvent(name, found)
+        created = message(item, sent) if name == "message_created" else None
+        return ConversationEvent(name, found, created)
     if name in DIRECTORY_EVENTS:
         return DirectoryEvent(name)
     return IgnoredEvent(name)

@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from autoassign.core.drafts import Activity
 from autoassign.core.model import Presence, Priority, Status
 
 
@@ -139,6 +140,8 @@ class ConversationEvent:
 
     event: str
     conversation: CwConversation
+    #: message_created: the message, which may start or stop the unanswered timer
+    message: Activity | None = None
 
 
 @dataclass(frozen=True, slots=True)

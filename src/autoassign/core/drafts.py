@@ -24,11 +24,21 @@ class Membership(enum.StrEnum):
     REMOVE = "remove"
 
 
+@dataclass(frozen=True, slots=True)
+class MembersChanged:
+    """The agents a members request actually added and took out."""
+
+    added: frozenset[int] = frozenset()
+    removed: frozenset[int] = frozenset()
+
+
 class AgentPatch(TypedDict, total=False):
     name: str
     email: str | None
     availability: Presence
     auto_offline: bool
+    #: set by the agent service when availability changes (not an API field)
+    away_since: datetime | None
 
 
 class InboxPatch(TypedDict, total=False):
@@ -52,9 +62,61 @@ class ConversationPatch(TypedDict, total=False):
 
 
 class ConversationChanges(ConversationPatch, total=False):
-    """A patch as the conversation service decided it (it may also clear the assignee)."""
+    """A patch as the conversation service decided it (it may also clear the assignee,
+    and it keeps the columns the reassignment timers read in step)."""
 
     assignee_id: int | None
+    assigned_at: datetime | None
+    reopened_at: datetime
+    assignee_left_at: datetime | None
+    previous_assignee_id: int | None
+    reassign_reason: None
+    waiting_since: datetime | None
+    first_reply_at: datetime
+    agent_replied_at: datetime
+
+
+class MessageType(enum.StrEnum):
+    """Chatwoot's ``message_type`` of a ``message_created`` event."""
+
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    ACTIVITY = "activity"
+    TEMPLATE = "template"
+
+
+class SenderType(enum.StrEnum):
+    """Who wrote a message (Chatwoot's sender types, lower-cased)."""
+
+    CONTACT = "contact"
+    USER = "user"
+    AGENT_BOT = "agent_bot"
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One message on a conversation, as Chatwoot's ``message_created`` describes it."""
+
+    message_type: MessageType
+    sender_type: SenderType | None = None
+    #: a private note is no reply (nor a customer message)
+    private: bool = False
+    #: when it was written (default: now)
+    created_at: datetime | None = None
+
+    @property
+    def from_customer(self) -> bool:
+        return self.message_type is MessageType.INCOMING and not self.private
+
+    @property
+    def agent_reply(self) -> bool:
+        """A human agent answering: what stops the unanswered timer (bots and templates
+        do not, as in Chatwoot's first-reply rule)."""
+        return (
+            self.message_type is MessageType.OUTGOING
+            and not self.private
+            and self.sender_type in (None, SenderType.USER)
+        )
 
 
 class PolicyPatch(TypedDict, total=False):
@@ -66,6 +128,11 @@ class PolicyPatch(TypedDict, total=False):
     fair_distribution_window: int
     enabled: bool
     exclude_older_than_hours: int | None
+    reassign_after_absent_seconds: int | None
+    reassign_only_unreplied: bool
+    reassign_unanswered_after_seconds: int | None
+    max_reassignments: int
+    reassign_on_reopen: bool
 
 
 class CapacityPatch(TypedDict, total=False):

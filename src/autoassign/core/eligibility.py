@@ -7,7 +7,7 @@ from datetime import datetime
 
 from autoassign.core.model import Conversation, Presence, Team
 from autoassign.core.policies import ExclusionRules
-from autoassign.core.reasons import AgentReason, SkipReason
+from autoassign.core.reasons import AgentReason, ReassignReason, SkipReason
 
 
 @dataclass(slots=True)
@@ -54,6 +54,22 @@ def team_rule(conversation: Conversation, teams: dict[int, Team]) -> SkipReason 
         return SkipReason.TEAM_NOT_FOUND
     if not team.allow_auto_assign:
         return SkipReason.TEAM_AUTO_ASSIGN_DISABLED
+    return None
+
+
+def barred_agent(conversation: Conversation) -> int | None:
+    """The agent a conversation must not go back to: the one who left it unanswered
+    (core/reassignment.py); other reassignments may return to a previous assignee who
+    is back."""
+    if conversation.reassign_reason is ReassignReason.UNANSWERED:
+        return conversation.previous_assignee_id
+    return None
+
+
+def previous_assignee_rule(agent: AgentState, barred: int | None) -> AgentReason | None:
+    """Not the agent ``barred_agent`` names."""
+    if barred is not None and agent.agent_id == barred:
+        return AgentReason.PREVIOUS_ASSIGNEE
     return None
 
 

@@ -19,6 +19,9 @@ class ConversationAssigned:
     assigned_at: datetime
     reason: str
     name: str = "assignee_changed"
+    #: a reassignment: whom it was taken from, and why (``ReassignReason`` value)
+    previous_agent_id: int | None = None
+    reassign_reason: str | None = None
 
 
 Event = ConversationAssigned
@@ -40,6 +43,8 @@ def payload(event: Event) -> bytes:
         "event": event.name,
         "inbox_id": event.inbox_id,
         "policy_id": event.policy_id,
+        "previous_assignee_id": event.previous_agent_id,
         "reason": event.reason,
+        "reassign_reason": event.reassign_reason,
     }
     return json.dumps(data, sort_keys=True).encode()

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from autoassign.core import errors
+from autoassign.core.reasons import ReassignReason
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -100,6 +101,9 @@ class Conversation:
     priority: Priority | None = None
     team_id: int | None = None
     assignee_id: int | None = None
+    #: whom the engine took it from, and why, until it is assigned again
+    previous_assignee_id: int | None = None
+    reassign_reason: ReassignReason | None = None
 
     @property
     def assignable(self) -> bool:

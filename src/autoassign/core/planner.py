@@ -20,7 +20,7 @@ from autoassign.core import eligibility
 from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, ExclusionRules, combine_exclusions
-from autoassign.core.reasons import AgentReason, SkipReason
+from autoassign.core.reasons import AgentReason, ReassignReason, SkipReason
 from autoassign.core.selectors import Selector, selector_for
 from autoassign.core.windows import frees_at, to_ms
 
@@ -76,6 +76,9 @@ class PlannedAssignment:
     selector: str
     #: human-readable why, recorded with the assignment
     reason: str
+    #: a reassignment: whom the engine took it from, and why (core/reassignment.py)
+    previous_agent_id: int | None = None
+    reassign_reason: ReassignReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +129,19 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
             )
         else:
             team = teams.get(conversation.team_id) if conversation.team_id is not None else None
-            eligible = batch.eligible(team)
+            barred = eligibility.barred_agent(conversation)
+            eligible = batch.eligible(team, barred)
             if eligible:
                 batch.take(batch.selector.choose(eligible), conversation, len(eligible))
             else:
                 reasons = batch.skip_reasons(team)
+                if barred is not None:
+                    barring = {
+                        a.agent_id: why
+                        for a in batch.online
+                        if (why := eligibility.previous_assignee_rule(a, barred))
+                    }
+                    reasons = {**reasons, **barring}
                 batch.skips.append(Skip(conversation.id, SkipReason.NO_ELIGIBLE_AGENT, reasons))
     return batch.plan(runnable.inbox.id)
 
@@ -222,11 +233,17 @@ class _Batch:
             next_seq=max((a.rotation_seq for a in members), default=0) + 1,
         )
 
-    def eligible(self, team: Team | None) -> list[AgentState]:
-        """Who may take a conversation of ``team`` now: the pool, or its team members."""
-        if team is None:
+    def eligible(self, team: Team | None, barred: int | None = None) -> list[AgentState]:
+        """Who may take a conversation of ``team`` now: the pool, or its team members;
+        never the ``barred`` agent (it went unanswered with them)."""
+        if team is None and barred is None:
             return self.pool
-        return [a for a in self.pool if a.agent_id in team.member_ids]
+        return [
+            a
+            for a in self.pool
+            if (team is None or a.agent_id in team.member_ids)
+            and eligibility.previous_assignee_rule(a, barred) is None
+        ]
 
     def skip_reasons(self, team: Team | None) -> dict[int, AgentReason]:
         """``_skip_reasons`` for ``team``, computed once per team between assignments:
@@ -264,6 +281,8 @@ class _Batch:
                 team_id=conversation.team_id,
                 selector=name,
                 reason=f"{name} among {considered} eligible of {self.members} members",
+                previous_agent_id=conversation.previous_assignee_id,
+                reassign_reason=conversation.reassign_reason,
             )
         )
 

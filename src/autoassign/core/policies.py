@@ -30,6 +30,7 @@ class ConversationPriority(enum.StrEnum):
 DEFAULT_FAIR_DISTRIBUTION_LIMIT = 100
 DEFAULT_FAIR_DISTRIBUTION_WINDOW = 3600
 DEFAULT_EXCLUDE_OLDER_THAN_HOURS = 168
+DEFAULT_MAX_REASSIGNMENTS = 3
 
 
 def _positive(value: object, field_name: str, *, allow_none: bool = False) -> None:
@@ -38,6 +39,16 @@ def _positive(value: object, field_name: str, *, allow_none: bool = False) -> No
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise errors.InvalidPolicy(
             f"{field_name} must be an integer greater than 0 (got {value!r})", field=field_name
+        )
+
+
+def _not_negative(value: object, field_name: str) -> None:
+    """None, or a whole number of seconds (0 allowed)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise errors.InvalidPolicy(
+            f"{field_name} must be an integer of 0 or more (got {value!r})", field=field_name
         )
 
 
@@ -58,6 +69,19 @@ class AssignmentPolicy:
     enabled: bool = True
     #: conversations whose last activity is older than this are left alone; None: no limit
     exclude_older_than_hours: int | None = DEFAULT_EXCLUDE_OLDER_THAN_HOURS
+    # reassignment (core/reassignment.py); every rule is off by default
+    #: an assignee offline, busy, heartbeat lapsed, or out of the inbox or the team this
+    #: many seconds loses their open conversations to the queue; None: never (0: at once)
+    reassign_after_absent_seconds: int | None = None
+    #: with the rule above: only the conversations the assignee has not replied to yet
+    reassign_only_unreplied: bool = False
+    #: a customer left unanswered this many seconds by the assignee: offered to another
+    #: agent (never straight back); None: never
+    reassign_unanswered_after_seconds: int | None = None
+    #: the most reassignments for being unanswered one conversation may have
+    max_reassignments: int = DEFAULT_MAX_REASSIGNMENTS
+    #: a conversation reopened while its assignee cannot take it is reassigned
+    reassign_on_reopen: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -68,11 +92,28 @@ class AssignmentPolicy:
             ("conversation_priority", ConversationPriority),
         ):
             object.__setattr__(self, name, parse_enum(kind, getattr(self, name), field_name=name))
-        if not isinstance(self.enabled, bool):
-            raise errors.InvalidPolicy("enabled must be true or false", field="enabled")
+        for flag in ("enabled", "reassign_only_unreplied", "reassign_on_reopen"):
+            if not isinstance(getattr(self, flag), bool):
+                raise errors.InvalidPolicy(f"{flag} must be true or false", field=flag)
         _positive(self.fair_distribution_limit, "fair_distribution_limit")
         _positive(self.fair_distribution_window, "fair_distribution_window")
         _positive(self.exclude_older_than_hours, "exclude_older_than_hours", allow_none=True)
+        _not_negative(self.reassign_after_absent_seconds, "reassign_after_absent_seconds")
+        _positive(
+            self.reassign_unanswered_after_seconds,
+            "reassign_unanswered_after_seconds",
+            allow_none=True,
+        )
+        _positive(self.max_reassignments, "max_reassignments")
+
+    @property
+    def reassigns(self) -> bool:
+        """Whether any reassignment rule is on (a batch then looks at held conversations)."""
+        return (
+            self.reassign_after_absent_seconds is not None
+            or self.reassign_unanswered_after_seconds is not None
+            or self.reassign_on_reopen
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,3 +91,18 @@ class AgentReason(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
     #: holds as many open conversations in this inbox as the capacity policy allows
     AT_CAPACITY = "at_capacity"
+    #: the conversation was taken from this agent for going unanswered: never straight back
+    PREVIOUS_ASSIGNEE = "previous_assignee"
+
+
+class ReassignReason(enum.StrEnum):
+    """Why the engine took a conversation from its assignee (core/reassignment.py)."""
+
+    #: offline, busy or heartbeat lapsed past the policy's grace period
+    ASSIGNEE_OFFLINE = "assignee_offline"
+    #: taken out of the inbox or of the conversation's team past the grace period
+    ASSIGNEE_REMOVED = "assignee_removed"
+    #: the customer waited past the policy's limit without a reply from the assignee
+    UNANSWERED = "unanswered"
+    #: reopened while the assignee could not take it
+    REOPENED = "reopened"

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from autoassign.core.model import Conversation, Presence, Priority, Status
 from autoassign.core.policies import AssignmentOrder, ConversationPriority
+from autoassign.core.reasons import ReassignReason
 
 T = TypeVar("T")
 
@@ -60,6 +61,13 @@ class ConversationView:
     last_activity_at: datetime
     updated_at: datetime
     labels: tuple[str, ...] = ()
+    # activity and reassignment (core/reassignment.py)
+    assigned_at: datetime | None = None
+    waiting_since: datetime | None = None
+    first_reply_created_at: datetime | None = None
+    reassignments: int = 0
+    previous_assignee_id: int | None = None
+    reassign_reason: ReassignReason | None = None
 
     @property
     def assignable(self) -> bool:
@@ -78,6 +86,8 @@ class ConversationView:
             priority=self.priority,
             team_id=self.team_id,
             assignee_id=self.assignee_id,
+            previous_assignee_id=self.previous_assignee_id,
+            reassign_reason=self.reassign_reason,
         )
 
 
@@ -93,6 +103,11 @@ class PolicyView:
     fair_distribution_window: int
     enabled: bool
     exclude_older_than_hours: int | None
+    reassign_after_absent_seconds: int | None
+    reassign_only_unreplied: bool
+    reassign_unanswered_after_seconds: int | None
+    max_reassignments: int
+    reassign_on_reopen: bool
     assigned_inbox_count: int
     created_at: datetime
     updated_at: datetime
@@ -145,6 +160,9 @@ class AssignmentEventView:
     selector: str
     reason: str
     assigned_at: datetime
+    #: a reassignment: whom the engine took it from, and why
+    previous_agent_id: int | None = None
+    reassign_reason: ReassignReason | None = None
 
 
 @dataclass(frozen=True, slots=True)

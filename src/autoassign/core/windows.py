@@ -62,9 +62,26 @@ def expiry_ms(now: datetime, ttl_seconds: int) -> int:
     return to_ms(now) + ttl_seconds * 1000
 
 
+#: how long a lapsed heartbeat is remembered: reassignment counts its grace period from
+#: the moment presence ended (core/reassignment.py), so that moment must outlive it
+HEARTBEAT_RETENTION_SECONDS = 7 * 24 * 3600
+
+
+def heartbeat_trim_ms(now: datetime) -> int:
+    """Heartbeats that ended at or before this time (ms) may be deleted."""
+    return to_ms(now) - HEARTBEAT_RETENTION_SECONDS * 1000
+
+
+def from_ms(at_ms: int) -> datetime:
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC)
+
+
 __all__ = [
+    "HEARTBEAT_RETENTION_SECONDS",
     "expiry_ms",
     "frees_at",
+    "from_ms",
+    "heartbeat_trim_ms",
     "in_window",
     "to_ms",
     "trim_before_ms",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from autoassign.core.drafts import AgentPatch
-from autoassign.core.model import Agent
+from autoassign.core.model import Agent, Presence
 from autoassign.core.views import AgentView
 from autoassign.services import triggers
 from autoassign.services.context import Changed, Deps
@@ -32,12 +32,17 @@ async def create_agent(deps: Deps, draft: Agent) -> AgentView:
 async def update_agent(
     deps: Deps, account_id: int, agent_id: int, patch: AgentPatch
 ) -> Changed[AgentView]:
+    now = deps.clock.now()
     async with deps.uow.write() as uow:
         before = await uow.queries.agent(account_id, agent_id)
+        availability = patch.get("availability", before.availability)
+        if availability is not before.availability:  # the reassignment grace counts from it
+            online = availability is Presence.ONLINE
+            patch = {**patch, "away_since": None if online else now}
         await uow.agents.update(account_id, agent_id, patch)
         after = await uow.queries.agent(account_id, agent_id)
         fired = triggers.agent_updated(before, after)
-        run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, agent_id=agent_id)
+        run = await triggers.inboxes_to_run(uow, now, fired, agent_id=agent_id)
     return Changed(after, run)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from autoassign.core import errors
+from autoassign.core import errors, reassignment
 from autoassign.core.eligibility import AgentState
 from autoassign.core.events import ConversationAssigned
 from autoassign.core.model import Conversation, Presence
@@ -27,6 +27,7 @@ from autoassign.core.planner import (
 )
 from autoassign.core.policies import AssignmentPolicy
 from autoassign.core.ports import (
+    HELD_LIMIT,
     AssignmentStore,
     Clock,
     EventSink,
@@ -37,7 +38,7 @@ from autoassign.core.ports import (
     WindowAndPresenceStore,
     WindowEntry,
 )
-from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
+from autoassign.core.reasons import AgentReason, OutcomeKind, ReassignReason, SkipReason
 from autoassign.core.windows import (
     frees_at,
     in_window,
@@ -131,13 +132,24 @@ async def assign_inbox(
             if isinstance(runnable, SkipReason):
                 return BatchResult(inbox_id, skipped=runnable)
             policy = runnable.policy
-            candidates = await batch.candidates(
+            timers = await due_releases(batch, state, policy, now)
+            # the gone return to the queue whatever happens next; the unanswered only
+            # when the plan finds them another agent (they stay with theirs meanwhile)
+            gone = [r for r in timers.releases if r.reason is not ReassignReason.UNANSWERED]
+            offered = [r for r in timers.releases if r.reason is ReassignReason.UNANSWERED]
+            if gone:
+                await batch.release(gone, now)
+            candidates = [r.candidate() for r in offered] + await batch.candidates(
                 runnable.rules, policy.conversation_priority, limit, now
             )
             if not candidates:
-                return BatchResult(inbox_id, duration_ms=_ms_since(started))
+                return BatchResult(inbox_id, duration_ms=_ms_since(started), wake_at=timers.wake_at)
             snapshot = await load_snapshot(batch, state, runnable, candidates, now, rebuild=True)
-            plan = plan_batch(snapshot, now)
+            plan = _with_wake(plan_batch(snapshot, now), timers.wake_at)
+            planned = {p.conversation_id for p in plan.assignments}
+            taken = [r for r in offered if r.held.conversation_id in planned]
+            if taken:  # a release lost to a reply makes its claim a lost race
+                await batch.release(taken, now)
             reserved = [WindowEntry(p.agent_id, p.conversation_id) for p in plan.assignments]
             await state.record(
                 inbox_id, reserved, plan.rotation, policy.fair_distribution_window, now
@@ -157,6 +169,37 @@ async def assign_inbox(
     result = _result(plan, claimed, _ms_since(started))
     await _publish(sink, events, inbox_id)
     return result
+
+
+async def due_releases(
+    batch: InboxBatch,
+    state: WindowAndPresenceStore,
+    policy: AssignmentPolicy,
+    now: datetime,
+    conversation_id: int | None = None,
+) -> reassignment.Due:
+    """The reassignment timers of the inbox's held conversations (core/reassignment.py):
+    which fired, and when the next one fires. Costs nothing when no rule is on."""
+    if not policy.reassigns:
+        return reassignment.Due()
+    held = await batch.held(policy, conversation_id)
+    heartbeat_ids = sorted({h.agent_id for h in held if h.auto_offline})
+    if heartbeat_ids:
+        ends = await state.presence_ends(held[0].account_id, heartbeat_ids)
+        held = [
+            replace(h, heartbeat_ends=ends.get(h.agent_id)) if h.auto_offline else h for h in held
+        ]
+    found = reassignment.due(held, policy, now)
+    if len(held) >= HELD_LIMIT:  # more wait behind these: look again at once
+        return replace(found, wake_at=now)
+    return found
+
+
+def _with_wake(plan: AssignmentPlan, wake_at: datetime | None) -> AssignmentPlan:
+    """The plan's wake-up, or the timers' when that is earlier."""
+    if wake_at is None or (plan.wake_at is not None and plan.wake_at <= wake_at):
+        return plan
+    return replace(plan, wake_at=wake_at)
 
 
 async def load_snapshot(
@@ -283,6 +326,8 @@ def _events(
             policy_id=policy_id,
             assigned_at=now,
             reason=p.reason,
+            previous_agent_id=p.previous_agent_id,
+            reassign_reason=p.reassign_reason.value if p.reassign_reason else None,
         )
         for p in sorted(plan.assignments, key=lambda p: p.conversation_id)
         if p.conversation_id in claimed

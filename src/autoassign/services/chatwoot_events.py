@@ -32,7 +32,7 @@ from autoassign.chatwoot.records import (
     Kind,
 )
 from autoassign.core import errors
-from autoassign.core.drafts import ConversationPatch
+from autoassign.core.drafts import Activity, ConversationPatch
 from autoassign.core.model import Conversation
 from autoassign.core.views import ConversationView
 from autoassign.services import conversations
@@ -58,8 +58,24 @@ async def apply_inbound(
         await cx.store.request_sync(connection.id)
         return frozenset()
     if isinstance(found, ConversationEvent):
-        return await apply_conversation(cx, connection, found.conversation, resync)
+        run = await apply_conversation(cx, connection, found.conversation, resync)
+        if found.message is not None:
+            run |= await _apply_message(cx, connection, found.conversation.id, found.message)
+        return run
     return frozenset()
+
+
+async def _apply_message(
+    cx: Connector, connection: Connection, chatwoot_id: int, message: Activity
+) -> frozenset[int]:
+    """A customer message or an agent's reply: the wait the unanswered timer reads."""
+    link = await cx.store.conversation_link(connection.id, chatwoot_id)
+    if link is None:
+        return frozenset()
+    changed = await conversations.record_activity(
+        cx.deps, connection.account_id, link.conversation_id, message
+    )
+    return changed.run
 
 
 async def _local(

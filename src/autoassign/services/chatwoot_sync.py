@@ -62,7 +62,7 @@ async def sync(cx: Connector, connection: Connection) -> frozenset[int]:
     run: set[int] = set()
     agent_ids = await _sync_agents(cx, connection, directory.agents, run)
     inbox_ids = await _sync_inboxes(cx, connection, directory, agent_ids, run)
-    team_ids = await _sync_teams(cx, connection, directory, agent_ids)
+    team_ids = await _sync_teams(cx, connection, directory, agent_ids, run)
     account = connection.account_id
     deps = cx.deps
     await _remove(
@@ -148,7 +148,11 @@ async def _sync_inboxes(
 
 
 async def _sync_teams(
-    cx: Connector, connection: Connection, directory: Directory, agent_ids: dict[int, int]
+    cx: Connector,
+    connection: Connection,
+    directory: Directory,
+    agent_ids: dict[int, int],
+    run: set[int],
 ) -> dict[int, int]:
     account = connection.account_id
     links = await cx.store.links(connection.id, Kind.TEAM)
@@ -174,9 +178,10 @@ async def _sync_teams(
         wanted = _local_ids(directory.team_members.get(cw.id, []), agent_ids)
         members = {a.id for a in await teams.list_members(cx.deps, account, team_id)}
         if members != wanted:
-            await teams.change_members(
+            changed = await teams.change_members(
                 cx.deps, account, team_id, sorted(wanted), Membership.REPLACE
             )
+            run |= changed.run
     return mapped
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from autoassign.core.drafts import ConversationChanges, ConversationPatch
+from autoassign.core.drafts import Activity, ConversationChanges, ConversationPatch, MessageType
 from autoassign.core.events import ConversationAssigned
-from autoassign.core.model import Conversation
+from autoassign.core.model import Conversation, Status
 from autoassign.core.views import ConversationFilter, ConversationView, Page, Paging
 from autoassign.services import explain, triggers
 from autoassign.services.context import Changed, Deps
@@ -78,13 +78,44 @@ async def update_conversation(
                 team_id, before.assignee_id
             ):
                 changes["assignee_id"] = None
-        await uow.conversations.update(account_id, conversation_id, changes, deps.clock.now())
+        now = deps.clock.now()
+        if changes.get("assignee_id", before.assignee_id) is None and before.assignee_id:
+            changes["assigned_at"] = None
+        if changes.get("status", before.status) is Status.OPEN and before.status is not Status.OPEN:
+            changes["reopened_at"] = now  # the reopen rule of core/reassignment.py
+        await uow.conversations.update(account_id, conversation_id, changes, now)
         after = await uow.queries.conversation(account_id, conversation_id)
         run = await triggers.inboxes_to_run(
-            uow,
-            deps.clock.now(),
-            triggers.conversation_updated(before, after),
-            inbox_id=after.inbox_id,
+            uow, now, triggers.conversation_updated(before, after), inbox_id=after.inbox_id
+        )
+    return Changed(after, run)
+
+
+async def record_activity(
+    deps: Deps, account_id: int, conversation_id: int, activity: Activity
+) -> Changed[ConversationView]:
+    """A message on the conversation (Chatwoot's ``message_created``): keeps
+    ``last_activity_at``, ``waiting_since`` and ``first_reply_at`` as Chatwoot does,
+    and with them the unanswered timer (core/reassignment.py). A reply committed before
+    a reassignment's claim wins: the claim checks that no activity came since."""
+    now = deps.clock.now()
+    at = activity.created_at or now
+    async with deps.uow.write() as uow:
+        before = await uow.queries.conversation(account_id, conversation_id)
+        changes = ConversationChanges()
+        if activity.message_type is not MessageType.ACTIVITY:
+            changes["last_activity_at"] = max(at, before.last_activity_at)
+        if activity.from_customer and before.waiting_since is None:
+            changes["waiting_since"] = at
+        if activity.agent_reply:
+            changes["agent_replied_at"] = at
+            changes["waiting_since"] = None
+            if before.first_reply_created_at is None:
+                changes["first_reply_at"] = at
+        await uow.conversations.update(account_id, conversation_id, changes, now)
+        after = await uow.queries.conversation(account_id, conversation_id)
+        run = await triggers.inboxes_to_run(
+            uow, now, triggers.activity_recorded(before, after), inbox_id=after.inbox_id
         )
     return Changed(after, run)
 
@@ -100,7 +131,12 @@ async def assign_by_hand(
         before = await uow.queries.conversation(account_id, conversation_id)
         if assignee_id is not None:
             await uow.agents.require(account_id, [assignee_id])
-        changes = ConversationChanges(assignee_id=assignee_id)
+        changes = ConversationChanges(
+            assignee_id=assignee_id,
+            assigned_at=now if assignee_id is not None else None,
+            previous_assignee_id=None,
+            reassign_reason=None,
+        )
         await uow.conversations.update(account_id, conversation_id, changes, now)
         events: list[ConversationAssigned] = []
         if assignee_id is not None and assignee_id != before.assignee_id:

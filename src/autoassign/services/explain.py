@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from autoassign.core import reassignment
 from autoassign.core.eligibility import conversation_exclusion
 from autoassign.core.model import Conversation
 from autoassign.core.planner import inbox_gate, plan_batch
@@ -13,9 +14,11 @@ from autoassign.core.ports import (
     AssignmentRecord,
     AssignmentStore,
     Clock,
+    InboxBatch,
     WindowAndPresenceStore,
 )
 from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
+from autoassign.core.reassignment import Timer
 from autoassign.services.assign import load_snapshot
 
 
@@ -38,6 +41,9 @@ class Explanation:
     #: when time alone lets the conversation through (its inbox is woken then); None
     #: when only an event can (an agent online, capacity freed)
     waits_until: datetime | None = None
+    #: an assigned conversation: the reassignment rule running on it and when it fires
+    #: (core/reassignment.py); None when no rule applies
+    timer: Timer | None = None
 
 
 async def explain_conversation(
@@ -58,6 +64,7 @@ async def explain_conversation(
         agents: Mapping[int, AgentReason] | None = None,
         agents_until: Mapping[int, datetime] | None = None,
         waits_until: datetime | None = None,
+        timer: Timer | None = None,
     ) -> Explanation:
         return Explanation(
             conversation_id=conversation.id,
@@ -69,6 +76,7 @@ async def explain_conversation(
             agents=dict(agents or {}),
             agents_until=dict(agents_until or {}),
             waits_until=waits_until,
+            timer=timer,
         )
 
     async with store.inbox_view(conversation.inbox_id) as view:
@@ -76,7 +84,11 @@ async def explain_conversation(
             record = await view.last_assignment(conversation.id)
             if record is not None and record.agent_id != conversation.assignee_id:
                 record = None  # reassigned outside autoassign since
-            return explained(OutcomeKind.ASSIGNED, assignment=record)
+            return explained(
+                OutcomeKind.ASSIGNED,
+                assignment=record,
+                timer=await _timer(view, state, conversation, now),
+            )
         settings = await view.settings()
         runnable = inbox_gate(settings.inbox, settings.policy, settings.capacity_exclusions)
         if isinstance(runnable, SkipReason):
@@ -104,6 +116,24 @@ async def explain_conversation(
         agents_until=until,
         waits_until=plan.wake_at,
     )
+
+
+async def _timer(
+    view: InboxBatch, state: WindowAndPresenceStore, conversation: Conversation, now: datetime
+) -> Timer | None:
+    """The reassignment timer on an assigned conversation, as the next batch sees it."""
+    settings = await view.settings()
+    policy = settings.policy
+    if policy is None or not policy.enabled or not settings.inbox.enable_auto_assignment:
+        return None
+    found = await view.held(policy, conversation.id)
+    if not found:
+        return None
+    held = found[0]
+    if held.auto_offline:
+        ends = await state.presence_ends(held.account_id, [held.agent_id])
+        held = replace(held, heartbeat_ends=ends.get(held.agent_id))
+    return reassignment.timer(held, policy, now)
 
 
 __all__ = ["Explanation", "explain_conversation"]

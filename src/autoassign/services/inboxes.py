@@ -60,12 +60,12 @@ async def list_members(deps: Deps, account_id: int, inbox_id: int) -> list[Agent
 async def change_members(
     deps: Deps, account_id: int, inbox_id: int, agent_ids: Sequence[int], change: Membership
 ) -> Changed[list[AgentView]]:
+    now = deps.clock.now()
     async with deps.uow.write() as uow:
-        added = await uow.inboxes.change_members(account_id, inbox_id, agent_ids, change)
+        changed = await uow.inboxes.change_members(account_id, inbox_id, agent_ids, change, now)
         members = await uow.queries.inbox_members(account_id, inbox_id)
-        run = await triggers.inboxes_to_run(
-            uow, deps.clock.now(), triggers.members_changed(added), inbox_id=inbox_id
-        )
+        fired = triggers.members_changed(changed.added, changed.removed)
+        run = await triggers.inboxes_to_run(uow, now, fired, inbox_id=inbox_id)
     return Changed(members, run)
 
 

@@ -168,6 +168,11 @@ async def current_setup(deps: Deps, account_id: int, inbox_id: int) -> InboxSetu
             fair_distribution_window=view.fair_distribution_window,
             enabled=view.enabled,
             exclude_older_than_hours=view.exclude_older_than_hours,
+            reassign_after_absent_seconds=view.reassign_after_absent_seconds,
+            reassign_only_unreplied=view.reassign_only_unreplied,
+            reassign_unanswered_after_seconds=view.reassign_unanswered_after_seconds,
+            max_reassignments=view.max_reassignments,
+            reassign_on_reopen=view.reassign_on_reopen,
         )
     limits = {
         p.id: limit.conversation_limit

@@ -8,7 +8,8 @@ from dataclasses import replace
 from autoassign.core.drafts import Membership, TeamPatch
 from autoassign.core.model import Team
 from autoassign.core.views import AgentView, TeamView
-from autoassign.services.context import Deps
+from autoassign.services import triggers
+from autoassign.services.context import Changed, Deps
 
 
 async def list_teams(deps: Deps, account_id: int) -> list[TeamView]:
@@ -46,7 +47,13 @@ async def list_members(deps: Deps, account_id: int, team_id: int) -> list[AgentV
 
 async def change_members(
     deps: Deps, account_id: int, team_id: int, agent_ids: Sequence[int], change: Membership
-) -> list[AgentView]:
+) -> Changed[list[AgentView]]:
+    """An agent taken out of the team may lose its conversations to reassignment after
+    the grace period (core/reassignment.py): their inboxes run to start the timer."""
+    now = deps.clock.now()
     async with deps.uow.write() as uow:
-        await uow.teams.change_members(account_id, team_id, agent_ids, change)
-        return await uow.queries.team_members(account_id, team_id)
+        changed = await uow.teams.change_members(account_id, team_id, agent_ids, change, now)
+        members = await uow.queries.team_members(account_id, team_id)
+        fired = {triggers.Trigger.LEFT_TEAM} if changed.removed else set()
+        run = await triggers.inboxes_to_run(uow, now, fired, agent_ids=changed.removed)
+    return Changed(members, run)

@@ -26,6 +26,7 @@ class Scope(enum.StrEnum):
     POLICY_INBOXES = "every inbox linked to the assignment policy"
     LIMITED_INBOXES = "every inbox the capacity policy limits"
     FREED_INBOXES = "every inbox where the change unassigned conversations"
+    HELD_INBOXES = "every inbox where the agent holds open conversations"
 
 
 class Trigger(enum.StrEnum):
@@ -46,6 +47,12 @@ class Trigger(enum.StrEnum):
     LIMIT_RAISED = "an inbox limit is raised"
     LIMIT_REMOVED = "an inbox limit is removed"
     AGENT_DELETED = "an agent holding open conversations is deleted (they are unassigned)"
+    # reassignment timers start (core/reassignment.py): the run computes their wake-ups
+    AGENT_AWAY = "an agent's availability leaves online"
+    MEMBERS_REMOVED = "agents are taken out of the inbox"
+    LEFT_TEAM = "an agent is taken out of a team"
+    ASSIGNED_REOPENED = "an assigned conversation is reopened"
+    CUSTOMER_WAITING = "a customer writes to an assigned conversation nobody waited on"
 
 
 #: the table: every trigger and the inboxes it runs
@@ -67,6 +74,11 @@ RUNS: Final[Mapping[Trigger, Scope]] = {
     Trigger.LIMIT_RAISED: Scope.INBOX,
     Trigger.LIMIT_REMOVED: Scope.INBOX,
     Trigger.AGENT_DELETED: Scope.FREED_INBOXES,
+    Trigger.AGENT_AWAY: Scope.HELD_INBOXES,
+    Trigger.MEMBERS_REMOVED: Scope.INBOX,
+    Trigger.LEFT_TEAM: Scope.HELD_INBOXES,
+    Trigger.ASSIGNED_REOPENED: Scope.INBOX,
+    Trigger.CUSTOMER_WAITING: Scope.INBOX,
 }
 
 #: statuses that take a conversation out of its assignee's open load
@@ -85,11 +97,22 @@ def conversation_updated(before: ConversationView, after: ConversationView) -> s
     if after.status is not before.status:
         if after.status is Status.OPEN and before.assignee_id is None:
             fired.add(Trigger.CONVERSATION_REOPENED)
+        elif after.status is Status.OPEN and after.assignee_id is not None:
+            fired.add(Trigger.ASSIGNED_REOPENED)
         if after.status in FREES_CAPACITY and before.assignee_id is not None:
             fired.add(Trigger.CAPACITY_FREED)
     if before.assignee_id is not None and after.assignee_id is None:
         fired.add(Trigger.ASSIGNEE_LEFT_TEAM)
     return fired
+
+
+def activity_recorded(before: ConversationView, after: ConversationView) -> set[Trigger]:
+    """A customer starts waiting on an assigned, open conversation: the unanswered timer
+    starts, and only a run can schedule it (a reply needs nothing: the timer then finds
+    nobody waiting)."""
+    started = before.waiting_since is None and after.waiting_since is not None
+    held = after.status is Status.OPEN and after.assignee_id is not None
+    return {Trigger.CUSTOMER_WAITING} if started and held else set()
 
 
 def assigned_by_hand(before: ConversationView, after: ConversationView) -> set[Trigger]:
@@ -101,7 +124,8 @@ def agent_updated(before: AgentView, after: AgentView) -> set[Trigger]:
     came_online = (
         after.availability is Presence.ONLINE and before.availability is not Presence.ONLINE
     )
-    return {Trigger.AGENT_ONLINE} if came_online else set()
+    went_away = before.availability is Presence.ONLINE and after.availability is not Presence.ONLINE
+    return {Trigger.AGENT_ONLINE} if came_online else {Trigger.AGENT_AWAY} if went_away else set()
 
 
 def heartbeat(was_present: bool) -> set[Trigger]:
@@ -113,8 +137,9 @@ def inbox_updated(before: InboxView, after: InboxView) -> set[Trigger]:
     return {Trigger.AUTO_ASSIGNMENT_ON} if switched_on else set()
 
 
-def members_changed(added: Iterable[int]) -> set[Trigger]:
-    return {Trigger.MEMBERS_ADDED} if any(True for _ in added) else set()
+def members_changed(added: Iterable[int], removed: Iterable[int] = ()) -> set[Trigger]:
+    fired = {Trigger.MEMBERS_ADDED} if any(True for _ in added) else set()
+    return fired | ({Trigger.MEMBERS_REMOVED} if any(True for _ in removed) else set())
 
 
 def limit_changed(before: int, after: int) -> set[Trigger]:
@@ -132,6 +157,7 @@ async def inboxes_to_run(
     inbox_id: int | None = None,
     inbox_ids: Iterable[int] = (),
     agent_id: int | None = None,
+    agent_ids: Iterable[int] = (),
     policy_id: int | None = None,
     capacity_policy_id: int | None = None,
     freed_inbox_ids: Iterable[int] = (),
@@ -153,5 +179,8 @@ async def inboxes_to_run(
             run |= await uow.capacity.inbox_ids(capacity_policy_id)
         elif scope is Scope.FREED_INBOXES:
             run |= set(freed_inbox_ids)
+        elif scope is Scope.HELD_INBOXES:
+            for agent in agent_ids if agent_id is None else (agent_id, *agent_ids):
+                run |= await uow.agents.held_inbox_ids(agent)
     await uow.runs.add(run, now)
     return frozenset(run)

@@ -28,22 +28,26 @@ _PG_CLAIM_AND_RECORD = sa.text(
     WITH plan AS (
         SELECT * FROM unnest(CAST(:cids AS bigint[]), CAST(:aids AS bigint[]),
                              CAST(:tids AS bigint[]), CAST(:selectors AS text[]),
-                             CAST(:reasons AS text[]))
-               WITH ORDINALITY AS p(cid, aid, tid, selector, reason, ord)
+                             CAST(:reasons AS text[]), CAST(:previous AS bigint[]),
+                             CAST(:whys AS text[]))
+               WITH ORDINALITY AS p(cid, aid, tid, selector, reason, previous, why, ord)
     ), claimed AS (
         UPDATE conversations AS c
-           SET assignee_id = plan.aid, updated_at = :now
+           SET assignee_id = plan.aid, updated_at = :now, assigned_at = :now,
+               previous_assignee_id = NULL, reassign_reason = NULL
           FROM plan
          WHERE c.id = plan.cid
            AND c.inbox_id = :inbox_id
            AND c.status = 'open'
            AND c.assignee_id IS NULL
            AND COALESCE(c.team_id, 0) = plan.tid
-        RETURNING c.id, plan.aid, plan.selector, plan.reason, plan.ord
+        RETURNING c.id, plan.aid, plan.selector, plan.reason, plan.previous, plan.why, plan.ord
     ), recorded AS (
         INSERT INTO assignments (account_id, inbox_id, conversation_id, agent_id, policy_id,
-                                 selector, reason, assigned_at)
-        SELECT :account_id, :inbox_id, id, aid, :policy_id, selector, reason, :now
+                                 selector, reason, assigned_at, previous_agent_id,
+                                 reassign_reason)
+        SELECT :account_id, :inbox_id, id, aid, :policy_id, selector, reason, :now,
+               previous, why
           FROM claimed ORDER BY ord
     )
     SELECT id FROM claimed
@@ -55,7 +59,8 @@ _PG_CLAIM_AND_RECORD = sa.text(
 _SQLITE_CLAIM = sa.text(
     """
     UPDATE conversations
-       SET assignee_id = plan.aid, updated_at = :now
+       SET assignee_id = plan.aid, updated_at = :now, assigned_at = :now,
+           previous_assignee_id = NULL, reassign_reason = NULL
       FROM (SELECT json_extract(value, '$[0]') AS cid,
                    json_extract(value, '$[1]') AS aid,
                    json_extract(value, '$[2]') AS tid
@@ -98,6 +103,8 @@ async def claim_and_record(
                 "tids": [p.team_id or 0 for p in planned],
                 "selectors": [p.selector for p in planned],
                 "reasons": [p.reason for p in planned],
+                "previous": [p.previous_agent_id for p in planned],
+                "whys": [p.reassign_reason.value if p.reassign_reason else None for p in planned],
             },
         )
         return {row[0] for row in result}
@@ -130,6 +137,8 @@ async def _record(
                 "selector": p.selector,
                 "reason": p.reason,
                 "assigned_at": now,
+                "previous_agent_id": p.previous_agent_id,
+                "reassign_reason": p.reassign_reason.value if p.reassign_reason else None,
             }
             for p in planned
         ],

@@ -14,6 +14,7 @@ from autoassign.core.policies import (
     ConversationPriority,
     ExclusionRules,
 )
+from autoassign.core.reasons import ReassignReason
 from autoassign.core.views import (
     AgentView,
     AssignmentEventView,
@@ -50,6 +51,16 @@ def agent(row: AnyRow) -> Agent:
     )
 
 
+#: the policy's reassignment columns, named as its fields (core/policies.py)
+REASSIGN_SETTINGS = (
+    "reassign_after_absent_seconds",
+    "reassign_only_unreplied",
+    "reassign_unanswered_after_seconds",
+    "max_reassignments",
+    "reassign_on_reopen",
+)
+
+
 def policy(m: Mapping[Any, Any], prefix: str = "") -> AssignmentPolicy:
     """From a row's mapping; ``prefix`` when the columns were labelled (in a join)."""
     return AssignmentPolicy(
@@ -63,6 +74,11 @@ def policy(m: Mapping[Any, Any], prefix: str = "") -> AssignmentPolicy:
         fair_distribution_window=m[f"{prefix}fair_distribution_window"],
         enabled=bool(m[f"{prefix}enabled"]),
         exclude_older_than_hours=m[f"{prefix}exclude_older_than_hours"],
+        reassign_after_absent_seconds=m[f"{prefix}reassign_after_absent_seconds"],
+        reassign_only_unreplied=bool(m[f"{prefix}reassign_only_unreplied"]),
+        reassign_unanswered_after_seconds=m[f"{prefix}reassign_unanswered_after_seconds"],
+        max_reassignments=m[f"{prefix}max_reassignments"],
+        reassign_on_reopen=bool(m[f"{prefix}reassign_on_reopen"]),
     )
 
 
@@ -78,6 +94,7 @@ def policy_values(policy: AssignmentPolicy) -> dict[str, Any]:
         "fair_distribution_window": policy.fair_distribution_window,
         "enabled": policy.enabled,
         "exclude_older_than_hours": policy.exclude_older_than_hours,
+        **{name: getattr(policy, name) for name in REASSIGN_SETTINGS},
     }
 
 
@@ -152,6 +169,12 @@ def conversation_view(row: AnyRow, labels: Iterable[str] = ()) -> ConversationVi
         last_activity_at=row.last_activity_at,
         updated_at=row.updated_at,
         labels=tuple(sorted(labels)),
+        assigned_at=row.assigned_at,
+        waiting_since=row.waiting_since,
+        first_reply_created_at=row.first_reply_at,
+        reassignments=row.reassignments,
+        previous_assignee_id=row.previous_assignee_id,
+        reassign_reason=ReassignReason(row.reassign_reason) if row.reassign_reason else None,
     )
 
 
@@ -167,6 +190,11 @@ def policy_view(row: AnyRow) -> PolicyView:
         fair_distribution_window=row.fair_distribution_window,
         enabled=bool(row.enabled),
         exclude_older_than_hours=row.exclude_older_than_hours,
+        reassign_after_absent_seconds=row.reassign_after_absent_seconds,
+        reassign_only_unreplied=bool(row.reassign_only_unreplied),
+        reassign_unanswered_after_seconds=row.reassign_unanswered_after_seconds,
+        max_reassignments=row.max_reassignments,
+        reassign_on_reopen=bool(row.reassign_on_reopen),
         assigned_inbox_count=row.assigned_inbox_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -220,4 +248,6 @@ def event_view(row: AnyRow) -> AssignmentEventView:
         selector=row.selector,
         reason=row.reason,
         assigned_at=row.assigned_at,
+        previous_agent_id=row.previous_agent_id,
+        reassign_reason=ReassignReason(row.reassign_reason) if row.reassign_reason else None,
     )

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from autoassign.adapters.sql import rows
+from autoassign.adapters.sql import reassign, rows
 from autoassign.adapters.sql.claim import ClaimTarget, claim_and_record
 from autoassign.adapters.sql.engine import wrap_errors
 from autoassign.adapters.sql.repositories.deliveries import queue_events
@@ -35,7 +35,12 @@ from autoassign.core.eligibility import AgentState
 from autoassign.core.events import Event
 from autoassign.core.model import Conversation, Presence, Priority, Status, Team
 from autoassign.core.planner import PlannedAssignment
-from autoassign.core.policies import ConversationPriority, ExclusionRules, combine_exclusions
+from autoassign.core.policies import (
+    AssignmentPolicy,
+    ConversationPriority,
+    ExclusionRules,
+    combine_exclusions,
+)
 from autoassign.core.ports import (
     AssignmentRecord,
     History,
@@ -43,6 +48,8 @@ from autoassign.core.ports import (
     Member,
     RecordedAssignment,
 )
+from autoassign.core.reasons import ReassignReason
+from autoassign.core.reassignment import Held, Release
 from autoassign.core.selectors import MANUAL
 
 _POLICY_COLUMNS = [col.label(f"p_{col.name}") for col in assignment_policies.c]
@@ -88,7 +95,15 @@ class SqlInboxBatch:
         now: datetime,
     ) -> list[Conversation]:
         c = conversations.c
-        query = sa.select(c.id, c.team_id, c.priority, c.created_at, c.last_activity_at).where(
+        query = sa.select(
+            c.id,
+            c.team_id,
+            c.priority,
+            c.created_at,
+            c.last_activity_at,
+            c.previous_assignee_id,
+            c.reassign_reason,
+        ).where(
             c.inbox_id == self.inbox_id,
             c.status == Status.OPEN.value,
             c.assignee_id.is_(None),
@@ -121,8 +136,10 @@ class SqlInboxBatch:
                 labels=frozenset(labels.get(cid, ())),
                 priority=Priority(priority) if priority else None,
                 team_id=team_id,
+                previous_assignee_id=previous,
+                reassign_reason=ReassignReason(why) if why else None,
             )
-            for cid, team_id, priority, created_at, last_activity_at in found
+            for cid, team_id, priority, created_at, last_activity_at, previous, why in found
         ]
 
     async def _labels(self, ids: list[int]) -> dict[int, list[str]]:
@@ -178,6 +195,16 @@ class SqlInboxBatch:
             )
             for r in await self._conn.execute(query)
         ]
+
+    async def held(
+        self, policy: AssignmentPolicy, conversation_id: int | None = None
+    ) -> list[Held]:
+        return await reassign.held(
+            self._conn, self.account_id, self.inbox_id, policy, conversation_id
+        )
+
+    async def release(self, releases: Sequence[Release], now: datetime) -> set[int]:
+        return await reassign.release(self._conn, self.inbox_id, releases, now)
 
     async def teams(self, team_ids: set[int]) -> dict[int, Team]:
         if not team_ids:

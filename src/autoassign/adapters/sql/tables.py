@@ -70,6 +70,9 @@ agents = sa.Table(
     _created(),
     #: set when deleted: the agent leaves every read and inbox, its history stays
     sa.Column("deleted_at", UTCDateTime(), nullable=True),
+    #: when the agent last left "online" (busy or offline); null while online. The grace
+    #: period of reassignment counts from it (core/reassignment.py)
+    sa.Column("away_since", UTCDateTime(), nullable=True),
     sa.CheckConstraint("availability IN ('online', 'busy', 'offline')", name="availability"),
     sa.Index(None, "account_id"),
 )
@@ -132,6 +135,23 @@ conversations = sa.Table(
     _created(),
     sa.Column("last_activity_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # what the reassignment timers read (core/reassignment.py, docs/timers.md)
+    #: when the current assignee got it
+    sa.Column("assigned_at", UTCDateTime(), nullable=True),
+    #: the oldest customer message no agent has answered yet (Chatwoot's waiting_since)
+    sa.Column("waiting_since", UTCDateTime(), nullable=True),
+    sa.Column("first_reply_at", UTCDateTime(), nullable=True),
+    #: the latest agent reply
+    sa.Column("agent_replied_at", UTCDateTime(), nullable=True),
+    #: the latest move back to open from resolved, pending or snoozed
+    sa.Column("reopened_at", UTCDateTime(), nullable=True),
+    #: when the assignee was taken out of the inbox or of the conversation's team
+    sa.Column("assignee_left_at", UTCDateTime(), nullable=True),
+    #: how often the engine took it from an assignee (capped by the policy)
+    sa.Column("reassignments", sa.Integer(), nullable=False, server_default="0"),
+    #: the assignee it was taken from, and why, until it is assigned again
+    sa.Column("previous_assignee_id", Id, nullable=True),
+    sa.Column("reassign_reason", sa.String(32), nullable=True),
     sa.CheckConstraint("status IN ('open', 'pending', 'resolved', 'snoozed')", name="status"),
     sa.CheckConstraint(
         "priority IS NULL OR priority IN ('low', 'medium', 'high', 'urgent')", name="priority"
@@ -194,6 +214,12 @@ assignment_policies = sa.Table(
     sa.Column("exclude_older_than_hours", sa.Integer(), nullable=True),
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # reassignment (off while null / false: core/policies.py says what each means)
+    sa.Column("reassign_after_absent_seconds", sa.Integer(), nullable=True),
+    sa.Column("reassign_only_unreplied", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("reassign_unanswered_after_seconds", sa.Integer(), nullable=True),
+    sa.Column("max_reassignments", sa.Integer(), nullable=False, server_default="3"),
+    sa.Column("reassign_on_reopen", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("account_id", "name"),
     sa.CheckConstraint("fair_distribution_limit > 0", name="limit_positive"),
     sa.CheckConstraint("fair_distribution_window > 0", name="window_positive"),
@@ -236,6 +262,10 @@ assignments = sa.Table(
     sa.Column("selector", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("assigned_at", UTCDateTime(), nullable=False),
+    #: for a reassignment: whom it was taken from and why (no foreign key: the row is
+    #: history, and the hot insert keeps its cost)
+    sa.Column("previous_agent_id", Id, nullable=True),
+    sa.Column("reassign_reason", sa.String(32), nullable=True),
     sa.Index(None, "inbox_id", "assigned_at"),
     sa.Index(None, "inbox_id", "agent_id", "id"),
     sa.Index(None, "conversation_id"),

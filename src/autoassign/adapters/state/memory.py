@@ -15,6 +15,8 @@ from datetime import datetime
 from autoassign.core.ports import History, InboxState, WindowEntry
 from autoassign.core.windows import (
     expiry_ms,
+    from_ms,
+    heartbeat_trim_ms,
     in_window,
     to_ms,
     trim_before_ms,
@@ -116,12 +118,20 @@ class MemoryStateStore:
     async def heartbeat(
         self, account_id: int, agent_id: int, now: datetime, ttl_seconds: int
     ) -> None:
-        self._presence.setdefault(account_id, {})[agent_id] = expiry_ms(now, ttl_seconds)
+        expiries = self._presence.setdefault(account_id, {})
+        trim = heartbeat_trim_ms(now)
+        for other in [a for a, ends in expiries.items() if ends <= trim]:
+            del expiries[other]
+        expiries[agent_id] = expiry_ms(now, ttl_seconds)
 
     async def present(self, account_id: int, agent_ids: Sequence[int], now: datetime) -> set[int]:
         expiries = self._presence.get(account_id, {})
         at = to_ms(now)
         return {a for a in agent_ids if expiries.get(a, 0) > at}
+
+    async def presence_ends(self, account_id: int, agent_ids: Sequence[int]) -> dict[int, datetime]:
+        expiries = self._presence.get(account_id, {})
+        return {a: from_ms(expiries[a]) for a in agent_ids if a in expiries}
 
     def _held(self, name: str) -> bool:
         expiry = self._gates.get(name)

@@ -36,6 +36,8 @@ from autoassign.core import errors
 from autoassign.core.ports import History, InboxState, WindowEntry
 from autoassign.core.windows import (
     expiry_ms,
+    from_ms,
+    heartbeat_trim_ms,
     in_window,
     to_ms,
     trim_before_ms,
@@ -138,17 +140,24 @@ _FORGET = sa.text(
     """
 )
 
-# Drops the account's expired heartbeats (not the one being refreshed), like the Redis
-# ZREMRANGEBYSCORE, and sets this agent's expiry.
+# Drops the account's heartbeats that ended before the retention (not the one being
+# refreshed), like the Redis ZREMRANGEBYSCORE, and sets this agent's expiry.
 _HEARTBEAT = sa.text(
     """
     WITH expired AS (
         DELETE FROM state_presence
-         WHERE account_id = :account AND expires_ms <= :now AND agent_id <> :agent
+         WHERE account_id = :account AND expires_ms <= :trim AND agent_id <> :agent
     )
     INSERT INTO state_presence AS p (account_id, agent_id, expires_ms)
     VALUES (:account, :agent, :expires)
     ON CONFLICT (account_id, agent_id) DO UPDATE SET expires_ms = excluded.expires_ms
+    """
+)
+
+_PRESENCE_ENDS = sa.text(
+    """
+    SELECT agent_id, expires_ms FROM state_presence
+     WHERE account_id = :account AND agent_id = ANY(CAST(:agents AS BIGINT[]))
     """
 )
 
@@ -353,7 +362,7 @@ class PostgresStateStore:
             _HEARTBEAT,
             account=account_id,
             agent=agent_id,
-            now=to_ms(now),
+            trim=heartbeat_trim_ms(now),
             expires=expiry_ms(now, ttl_seconds),
         )
 
@@ -364,6 +373,12 @@ class PostgresStateStore:
             _PRESENT, account=account_id, agents=list(agent_ids), now=to_ms(now)
         )
         return {int(row.agent_id) for row in rows}
+
+    async def presence_ends(self, account_id: int, agent_ids: Sequence[int]) -> dict[int, datetime]:
+        if not agent_ids:
+            return {}
+        rows = await self._execute(_PRESENCE_ENDS, account=account_id, agents=list(agent_ids))
+        return {int(row.agent_id): from_ms(int(row.expires_ms)) for row in rows}
 
     async def request_run(self, name: str, ttl_seconds: float) -> bool:
         (row,) = await self._execute(_REQUEST_RUN, name=name, ttl=float(ttl_seconds))

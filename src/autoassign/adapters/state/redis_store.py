@@ -24,6 +24,8 @@ from autoassign.core import errors
 from autoassign.core.ports import History, InboxState, WindowEntry
 from autoassign.core.windows import (
     expiry_ms,
+    from_ms,
+    heartbeat_trim_ms,
     in_window,
     to_ms,
     trim_before_ms,
@@ -180,7 +182,7 @@ class RedisStateStore:
     ) -> None:
         key = self.keys.presence(account_id)
         async with _wrap_errors(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, "-inf", to_ms(now))
+            pipe.zremrangebyscore(key, "-inf", heartbeat_trim_ms(now))
             pipe.zadd(key, {str(agent_id): expiry_ms(now, ttl_seconds)})
             await pipe.execute()
 
@@ -193,6 +195,15 @@ class RedisStateStore:
             )
         at = to_ms(now)
         return {a for a, s in zip(agent_ids, scores, strict=True) if s is not None and s > at}
+
+    async def presence_ends(self, account_id: int, agent_ids: Sequence[int]) -> dict[int, datetime]:
+        if not agent_ids:
+            return {}
+        async with _wrap_errors():
+            scores = await self._redis.zmscore(
+                self.keys.presence(account_id), [str(a) for a in agent_ids]
+            )
+        return {a: from_ms(int(s)) for a, s in zip(agent_ids, scores, strict=True) if s is not None}
 
     async def request_run(self, name: str, ttl_seconds: float) -> bool:
         keys = [self.keys.gate(name), self.keys.again(name)]

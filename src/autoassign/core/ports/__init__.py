@@ -4,6 +4,7 @@ production adapter that pass one contract suite. One module per concern."""
 from __future__ import annotations
 
 from autoassign.core.ports.assignment_store import (
+    HELD_LIMIT,
     AssignmentRecord,
     AssignmentStore,
     History,
@@ -26,6 +27,7 @@ from autoassign.core.ports.state import (
 )
 
 __all__ = [
+    "HELD_LIMIT",
     "AssignmentRecord",
     "AssignmentStore",
     "Clock",

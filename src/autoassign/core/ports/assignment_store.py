@@ -13,6 +13,7 @@ from autoassign.core.events import Event
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import AssignmentPolicy, ConversationPriority, ExclusionRules
+from autoassign.core.reassignment import Held, Release
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,11 @@ class History:
     rotation: Mapping[int, int] = field(default_factory=dict)
 
 
+#: held conversations one batch looks at: the rest wait for the next batch, which the
+#: batch that hit the limit asks for (``assign.py``)
+HELD_LIMIT = 1000
+
+
 class InboxBatch(Protocol):
     """One transaction over one inbox, holding that inbox's lock until it ends.
 
@@ -80,6 +86,21 @@ class InboxBatch(Protocol):
         ...
 
     async def members(self) -> list[Member]: ...
+
+    async def held(
+        self, policy: AssignmentPolicy, conversation_id: int | None = None
+    ) -> list[Held]:
+        """Open, assigned conversations a reassignment rule of ``policy`` may apply to
+        (at most ``HELD_LIMIT``, oldest ids first), with their assignee's standing except
+        ``heartbeat_ends``; only ``conversation_id``'s when given."""
+        ...
+
+    async def release(self, releases: Sequence[Release], now: datetime) -> set[int]:
+        """Take each released conversation from its assignee back to the queue, only if
+        it still has that assignee, is open and shows no activity since it was read (a
+        reply wins over the timer); record whom it was taken from and why. Returns the
+        ids released."""
+        ...
 
     async def teams(self, team_ids: set[int]) -> dict[int, Team]: ...
 

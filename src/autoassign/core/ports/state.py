@@ -87,6 +87,11 @@ class PresenceStore(Protocol):
         """The agents whose heartbeat has not expired."""
         ...
 
+    async def presence_ends(self, account_id: int, agent_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each agent's latest heartbeat stops (or stopped) counting, for those the
+        store knows (lapsed ones are kept ``HEARTBEAT_RETENTION_SECONDS``)."""
+        ...
+
 
 class RunGate(Protocol):
     """One queued-or-running job per name, and no trigger lost.

@@ -20,6 +20,7 @@ from autoassign.core.drafts import (
     CapacityPatch,
     ConversationChanges,
     InboxPatch,
+    MembersChanged,
     Membership,
     TeamPatch,
     WebhookDraft,
@@ -98,6 +99,10 @@ class AgentRepository(Protocol):
         """The inboxes the agent is a member of."""
         ...
 
+    async def held_inbox_ids(self, agent_id: int) -> set[int]:
+        """The inboxes where the agent holds open conversations."""
+        ...
+
 
 class InboxRepository(Protocol):
     async def add(self, inbox: Inbox, now: datetime) -> int: ...
@@ -108,9 +113,15 @@ class InboxRepository(Protocol):
 
     async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None: ...
     async def change_members(
-        self, account_id: int, inbox_id: int, agent_ids: Sequence[int], change: Membership
-    ) -> set[int]:
-        """Returns the agents added."""
+        self,
+        account_id: int,
+        inbox_id: int,
+        agent_ids: Sequence[int],
+        change: Membership,
+        now: datetime,
+    ) -> MembersChanged:
+        """The conversations of agents taken out are stamped ``assignee_left_at`` (the
+        reassignment grace counts from it); those of agents added back are cleared."""
         ...
 
     async def policy_id(self, account_id: int, inbox_id: int) -> int | None:
@@ -133,8 +144,16 @@ class TeamRepository(Protocol):
     async def delete(self, account_id: int, team_id: int) -> None: ...
     async def require(self, account_id: int, team_ids: Iterable[int]) -> None: ...
     async def change_members(
-        self, account_id: int, team_id: int, agent_ids: Sequence[int], change: Membership
-    ) -> set[int]: ...
+        self,
+        account_id: int,
+        team_id: int,
+        agent_ids: Sequence[int],
+        change: Membership,
+        now: datetime,
+    ) -> MembersChanged:
+        """As for inboxes, for the conversations of the team."""
+        ...
+
     async def has_member(self, team_id: int, agent_id: int) -> bool: ...
 
 

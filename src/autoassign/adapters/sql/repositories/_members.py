@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from autoassign.core.drafts import Membership
+from autoassign.adapters.sql.tables import conversations
+from autoassign.core.drafts import MembersChanged, Membership
+from autoassign.core.model import Status
 
 
 async def insert_ignoring_duplicates(
@@ -28,8 +31,12 @@ async def change_members(
     owner_id: int,
     agent_ids: Sequence[int],
     change: Membership,
-) -> set[int]:
-    """Add, replace or remove agents; returns the agents added."""
+    now: datetime,
+) -> MembersChanged:
+    """Add, replace or remove agents. The open conversations of the owner (inbox or
+    team: the link's owner column names the conversation's too) that an agent taken out
+    holds are stamped with when they left, and cleared when they are added back: the
+    reassignment grace period counts from it (core/reassignment.py)."""
     current = set(
         (
             await conn.execute(sa.select(link.c.agent_id).where(link.c[owner_column] == owner_id))
@@ -49,4 +56,16 @@ async def change_members(
     await insert_ignoring_duplicates(
         conn, link, [{owner_column: owner_id, "agent_id": a} for a in sorted(added)]
     )
-    return added
+    c = conversations.c
+    for agents, stamp in ((removed, sa.func.coalesce(c.assignee_left_at, now)), (added, None)):
+        if agents:
+            await conn.execute(
+                sa.update(conversations)
+                .where(
+                    c[owner_column] == owner_id,
+                    c.assignee_id.in_(agents),
+                    c.status == Status.OPEN.value,
+                )
+                .values(assignee_left_at=stamp)
+            )
+    return MembersChanged(frozenset(added), frozenset(removed))

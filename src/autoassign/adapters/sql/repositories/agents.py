@@ -100,6 +100,15 @@ class SqlAgents:
             self._conn, agents, account_id, agent_id, {"capacity_policy_id": policy_id}
         )
 
+    async def held_inbox_ids(self, agent_id: int) -> set[int]:
+        c = conversations.c
+        found = await self._conn.execute(
+            sa.select(c.inbox_id)
+            .distinct()
+            .where(c.assignee_id == agent_id, c.status == Status.OPEN.value)
+        )
+        return set(found.scalars())
+
     async def inbox_ids(self, agent_id: int) -> set[int]:
         found = await self._conn.execute(
             sa.select(inbox_members.c.inbox_id).where(inbox_members.c.agent_id == agent_id)

@@ -52,6 +52,9 @@ class SqlConversations:
                     "created_at": draft.created_at,
                     "last_activity_at": draft.last_activity_at,
                     "updated_at": now,
+                    "assigned_at": now if draft.assignee_id is not None else None,
+                    # as Chatwoot: the customer waits from the start (core/reassignment.py)
+                    "waiting_since": draft.created_at,
                 }
                 for draft in drafts
             ],

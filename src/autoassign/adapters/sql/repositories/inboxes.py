@@ -20,7 +20,7 @@ from autoassign.adapters.sql.tables import (
     inboxes,
     run_requests,
 )
-from autoassign.core.drafts import InboxPatch, Membership
+from autoassign.core.drafts import InboxPatch, MembersChanged, Membership
 from autoassign.core.model import Inbox
 
 
@@ -59,12 +59,17 @@ class SqlInboxes:
         await owned.require(self._conn, inboxes, inbox_ids, account_id)
 
     async def change_members(
-        self, account_id: int, inbox_id: int, agent_ids: Sequence[int], change: Membership
-    ) -> set[int]:
+        self,
+        account_id: int,
+        inbox_id: int,
+        agent_ids: Sequence[int],
+        change: Membership,
+        now: datetime,
+    ) -> MembersChanged:
         await self.require(account_id, [inbox_id])
         await owned.require(self._conn, agents, agent_ids, account_id)
         return await change_members(
-            self._conn, inbox_members, "inbox_id", inbox_id, agent_ids, change
+            self._conn, inbox_members, "inbox_id", inbox_id, agent_ids, change, now
         )
 
     async def policy_id(self, account_id: int, inbox_id: int) -> int | None:

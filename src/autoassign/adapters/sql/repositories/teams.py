@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from autoassign.adapters.sql import owned
 from autoassign.adapters.sql.repositories._members import change_members
 from autoassign.adapters.sql.tables import accounts, agents, team_members, teams
-from autoassign.core.drafts import Membership, TeamPatch
+from autoassign.core.drafts import MembersChanged, Membership, TeamPatch
 from autoassign.core.model import Team
 
 
@@ -33,7 +33,13 @@ class SqlTeams:
             },
         )
         await change_members(
-            self._conn, team_members, "team_id", team_id, sorted(team.member_ids), Membership.ADD
+            self._conn,
+            team_members,
+            "team_id",
+            team_id,
+            sorted(team.member_ids),
+            Membership.ADD,
+            now,
         )
         return team_id
 
@@ -47,11 +53,18 @@ class SqlTeams:
         await owned.require(self._conn, teams, team_ids, account_id)
 
     async def change_members(
-        self, account_id: int, team_id: int, agent_ids: Sequence[int], change: Membership
-    ) -> set[int]:
+        self,
+        account_id: int,
+        team_id: int,
+        agent_ids: Sequence[int],
+        change: Membership,
+        now: datetime,
+    ) -> MembersChanged:
         await self.require(account_id, [team_id])
         await owned.require(self._conn, agents, agent_ids, account_id)
-        return await change_members(self._conn, team_members, "team_id", team_id, agent_ids, change)
+        return await change_members(
+            self._conn, team_members, "team_id", team_id, agent_ids, change, now
+        )
 
     async def has_member(self, team_id: int, agent_id: int) -> bool:
         found = await self._conn.execute(

@@ -6,7 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import BackgroundTasks, Query
 
-from autoassign.core.drafts import ConversationPatch
+from autoassign.core.drafts import Activity, ConversationPatch
 from autoassign.core.model import Conversation, Status
 from autoassign.core.views import ConversationFilter, Paging
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
@@ -14,6 +14,7 @@ from autoassign.entrypoints.api.routes._common import account_router, queue_runs
 from autoassign.entrypoints.api.routes._presenters import verdicts
 from autoassign.entrypoints.api.schemas.common import MAX_ID, PageMeta
 from autoassign.entrypoints.api.schemas.conversations import (
+    ActivityCreate,
     AssignmentChange,
     AssignmentRecordPublic,
     ConversationCreate,
@@ -21,6 +22,7 @@ from autoassign.entrypoints.api.schemas.conversations import (
     ConversationPublic,
     ConversationUpdate,
     ExplanationPublic,
+    TimerPublic,
 )
 from autoassign.services import conversations
 
@@ -134,4 +136,25 @@ async def explain_assignment(
         next_agent_id=explanation.next_agent_id,
         agents=verdicts(explanation.agents, explanation.agents_until),
         waits_until=explanation.waits_until,
+        timer=TimerPublic.model_validate(explanation.timer) if explanation.timer else None,
     )
+
+
+@router.post("/conversations/{conversation_id}/messages", response_model=ConversationPublic)
+async def record_activity(
+    account_id: AccountDep,
+    conversation_id: IdPath,
+    body: ActivityCreate,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+) -> ConversationPublic:
+    """Tell the engine of a message (Chatwoot's ``message_created``): a customer message
+    (``incoming``) starts the wait, an agent's reply (``outgoing`` from a user, not
+    private) ends it and sets ``first_reply_created_at``. The policy's unanswered rule
+    reassigns a conversation left waiting too long."""
+    sender = body.sender_type or (body.sender.type if body.sender else None)
+    activity = Activity(body.message_type, sender, body.private, body.created_at)
+    changed = await conversations.record_activity(
+        engine.deps, account_id, conversation_id, activity
+    )
+    return ConversationPublic.model_validate(queue_runs(tasks, engine, changed))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import cast
 
-from fastapi import Response
+from fastapi import BackgroundTasks, Response
 
 from autoassign.core.drafts import Membership, TeamPatch
 from autoassign.core.model import Team
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
-from autoassign.entrypoints.api.routes._common import account_router
+from autoassign.entrypoints.api.routes._common import account_router, queue_runs
 from autoassign.entrypoints.api.schemas.directory import (
     AgentPublic,
     TeamCreate,
@@ -64,28 +64,45 @@ async def list_team_members(
 
 
 async def _change(
-    engine: EngineDep, account_id: int, team_id: int, body: TeamMembersChange, change: Membership
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+    account_id: int,
+    team_id: int,
+    body: TeamMembersChange,
+    change: Membership,
 ) -> list[AgentPublic]:
-    found = await teams.change_members(engine.deps, account_id, team_id, body.user_ids, change)
-    return [AgentPublic.model_validate(a) for a in found]
+    changed = await teams.change_members(engine.deps, account_id, team_id, body.user_ids, change)
+    return [AgentPublic.model_validate(a) for a in queue_runs(tasks, engine, changed)]
 
 
 @router.post("/teams/{team_id}/team_members", response_model=list[AgentPublic])
 async def add_team_members(
-    account_id: AccountDep, team_id: IdPath, body: TeamMembersChange, engine: EngineDep
+    account_id: AccountDep,
+    team_id: IdPath,
+    body: TeamMembersChange,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
 ) -> list[AgentPublic]:
-    return await _change(engine, account_id, team_id, body, Membership.ADD)
+    return await _change(engine, tasks, account_id, team_id, body, Membership.ADD)
 
 
 @router.patch("/teams/{team_id}/team_members", response_model=list[AgentPublic])
 async def replace_team_members(
-    account_id: AccountDep, team_id: IdPath, body: TeamMembersChange, engine: EngineDep
+    account_id: AccountDep,
+    team_id: IdPath,
+    body: TeamMembersChange,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
 ) -> list[AgentPublic]:
-    return await _change(engine, account_id, team_id, body, Membership.REPLACE)
+    return await _change(engine, tasks, account_id, team_id, body, Membership.REPLACE)
 
 
 @router.delete("/teams/{team_id}/team_members", response_model=list[AgentPublic])
 async def remove_team_members(
-    account_id: AccountDep, team_id: IdPath, body: TeamMembersChange, engine: EngineDep
+    account_id: AccountDep,
+    team_id: IdPath,
+    body: TeamMembersChange,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
 ) -> list[AgentPublic]:
-    return await _change(engine, account_id, team_id, body, Membership.REMOVE)
+    return await _change(engine, tasks, account_id, team_id, body, Membership.REMOVE)

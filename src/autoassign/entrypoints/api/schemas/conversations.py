@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
+from autoassign.core.drafts import MessageType, SenderType
 from autoassign.core.model import Priority, Status
-from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
+from autoassign.core.reasons import AgentReason, OutcomeKind, ReassignReason, SkipReason
 from autoassign.entrypoints.api.schemas.common import (
     Body,
     Id,
@@ -18,6 +19,20 @@ from autoassign.entrypoints.api.schemas.common import (
     Timestamp,
     UnixTime,
 )
+
+
+class ActivitySender(Body):
+    """Chatwoot's ``sender``: only its type matters here (``contact``, ``user``,
+    ``agent_bot``; Chatwoot's capitalised ``Contact``/``User``/``AgentBot`` work too)."""
+
+    type: SenderType
+    id: int | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _chatwoot_case(cls, value: Any) -> Any:
+        names = {"Contact": "contact", "User": "user", "AgentBot": "agent_bot"}
+        return names.get(value, value) if isinstance(value, str) else value
 
 
 class ConversationCreate(Body):
@@ -56,11 +71,34 @@ class ConversationPublic(Out):
     created_at: UnixTime
     last_activity_at: UnixTime
     updated_at: UnixTime
+    #: when the current assignee got it
+    assigned_at: UnixTime | None
+    #: the oldest customer message no agent has answered (Chatwoot's waiting_since)
+    waiting_since: UnixTime | None
+    first_reply_created_at: UnixTime | None
+    #: how often the engine took it from an assignee
+    reassignments: int
+    #: while it waits after a reassignment: whom it was taken from, and why
+    previous_assignee_id: int | None
+    reassign_reason: ReassignReason | None
 
 
 class ConversationPage(Out):
     meta: PageMeta
     payload: list[ConversationPublic]
+
+
+class ActivityCreate(Body):
+    """A message on the conversation, shaped like Chatwoot's ``message_created`` event
+    (its ``message_type``, ``private`` and ``sender.type``; flat ``sender_type`` works
+    too). Customer messages start the unanswered timer, agent replies stop it."""
+
+    message_type: MessageType
+    private: bool = False
+    sender_type: SenderType | None = None
+    sender: ActivitySender | None = None
+    #: defaults to now
+    created_at: Timestamp | None = None
 
 
 class AssignmentChange(Body):
@@ -113,6 +151,11 @@ class AssignmentRecordPublic(Out):
     assigned_at: UnixTime
 
 
+class TimerPublic(Out):
+    reason: ReassignReason
+    fires_at: UnixTime
+
+
 class ExplanationPublic(Out):
     conversation_id: int
     inbox_id: int
@@ -125,10 +168,12 @@ class ExplanationPublic(Out):
     #: when time alone lets it through (the inbox is woken then); absent when only an
     #: event can (an agent coming online, capacity freed)
     waits_until: UnixTime | None = None
+    #: assigned: the reassignment rule running on it and when it fires (absent when none)
+    timer: TimerPublic | None = None
 
     @model_serializer(mode="wrap")
     def _only_known_times(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_empty(handler(self), "waits_until")
+        return _without_empty(_without_empty(handler(self), "waits_until"), "timer")
 
 
 class AssignmentEventPublic(Out):
@@ -141,6 +186,9 @@ class AssignmentEventPublic(Out):
     selector: str
     reason: str
     assigned_at: UnixTime
+    #: a reassignment: whom the engine took it from, and why (null otherwise)
+    previous_agent_id: int | None
+    reassign_reason: ReassignReason | None
 
 
 class AssignmentEventPage(Out):

@@ -78,11 +78,29 @@ class PolicyCreate(Wrapped):
     enabled: bool = True
     #: null: no age limit
     exclude_older_than_hours: int | None = Field(168, ge=1, le=MAX_AGE_HOURS)
+    #: reassign the open conversations of an assignee offline, busy, heartbeat lapsed or
+    #: taken out of the inbox or team for this many seconds (0: at once); null: never
+    reassign_after_absent_seconds: int | None = Field(None, ge=0, le=MAX_WINDOW)
+    #: with the rule above: only conversations the assignee has not replied to
+    reassign_only_unreplied: bool = False
+    #: offer a conversation whose customer waited this many seconds without a reply from
+    #: the assignee to another agent (never straight back); null: never
+    reassign_unanswered_after_seconds: int | None = Field(None, ge=1, le=MAX_WINDOW)
+    #: the most times one conversation is reassigned for going unanswered
+    max_reassignments: int = Field(3, ge=1, le=100)
+    #: reassign a conversation reopened while its assignee cannot take it
+    reassign_on_reopen: bool = False
 
 
 class PolicyUpdate(WrappedPatch):
     wrapper = "assignment_policy"
-    nullable = frozenset({"exclude_older_than_hours"})
+    nullable = frozenset(
+        {
+            "exclude_older_than_hours",
+            "reassign_after_absent_seconds",
+            "reassign_unanswered_after_seconds",
+        }
+    )
     name: Name | None = None
     description: Text | None = None
     assignment_order: AssignmentOrder | None = None
@@ -91,6 +109,11 @@ class PolicyUpdate(WrappedPatch):
     fair_distribution_window: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
     enabled: bool | None = None
     exclude_older_than_hours: int | None = Field(default=None, ge=1, le=MAX_AGE_HOURS)
+    reassign_after_absent_seconds: int | None = Field(default=None, ge=0, le=MAX_WINDOW)
+    reassign_only_unreplied: bool | None = None
+    reassign_unanswered_after_seconds: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
+    max_reassignments: int | None = Field(default=None, ge=1, le=100)
+    reassign_on_reopen: bool | None = None
 
 
 class PolicyPublic(Out):
@@ -104,6 +127,11 @@ class PolicyPublic(Out):
     fair_distribution_window: int
     enabled: bool
     exclude_older_than_hours: int | None
+    reassign_after_absent_seconds: int | None
+    reassign_only_unreplied: bool
+    reassign_unanswered_after_seconds: int | None
+    max_reassignments: int
+    reassign_on_reopen: bool
     assigned_inbox_count: int
     created_at: UnixTime
     updated_at: UnixTime
