@@ -52,13 +52,11 @@ async def create_conversations(
 
 async def create_conversation(deps: Deps, draft: Conversation) -> Changed[ConversationView]:
     """An open, unassigned conversation is offered to the inbox's agents right away."""
+    now = deps.clock.now()
     async with deps.uow.write() as uow:
-        [conversation_id] = await uow.conversations.add_many(
-            draft.account_id, [draft], deps.clock.now()
-        )
-        created = await uow.queries.conversation(draft.account_id, conversation_id)
+        created = await uow.conversations.add(draft, now)
         run = await triggers.inboxes_to_run(
-            uow, deps.clock.now(), triggers.conversation_created(created), inbox_id=created.inbox_id
+            uow, now, triggers.conversation_created(created), inbox_id=created.inbox_id
         )
     return Changed(created, run)
 

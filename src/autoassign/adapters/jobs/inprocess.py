@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
+from autoassign.adapters.aio import finish_before_cancel
 from autoassign.adapters.jobs import LostRequests, RunInbox, SweepInboxes
 from autoassign.core.ports import Clock
 
@@ -146,7 +147,7 @@ class InProcessJobQueue:
         and tried again next time."""
         while True:
             try:
-                await self.enqueue(await inboxes(), force=True)
+                await self.enqueue(await finish_before_cancel(inboxes()), force=True)
             except Exception:
                 logger.exception("periodic run request failed", extra={"action": "sweep"})
             await asyncio.sleep(interval)
@@ -163,9 +164,9 @@ class InProcessJobQueue:
         after ``grace`` leaves nothing half-assigned either)."""
         self._stopping = True
         for loop_task in self._loops:
-            loop_task.cancel()
+            loop_task.cancel()  # a sweep or relay query in flight finishes first
             with contextlib.suppress(asyncio.CancelledError):
-                await loop_task  # let a sweep cut short release its connection
+                await loop_task
         self._loops.clear()
         for handle in [*self._timers, *(h for _, h in self._wakes.values())]:
             handle.cancel()
@@ -176,6 +177,8 @@ class InProcessJobQueue:
             _done, pending = await asyncio.wait(running, timeout=grace)
             for task in pending:
                 task.cancel()
+            if pending:  # each is one transaction: cut short, it rolls back
+                await asyncio.gather(*pending, return_exceptions=True)
         self._waiting.clear()
         self._check_idle()
 

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 
+from autoassign.adapters.aio import finish_before_cancel
 from autoassign.core.deliveries import DeliveryStatus
 from autoassign.core.ports import Clock
 from autoassign.core.ports.deliveries import (
@@ -159,8 +160,8 @@ class DeliveryRunner:
         try:
             if self._pruned_at is None or now - self._pruned_at > self._prune_every:
                 self._pruned_at = now
-                await self._prune()
-            found = await self._claim(free)
+                await finish_before_cancel(self._prune())
+            found = await finish_before_cancel(self._claim(free))
         except Exception:  # the database is down: the rows wait, the loop goes on
             logger.exception("could not claim webhook deliveries", extra={"action": "webhook"})
             return 0
@@ -193,7 +194,7 @@ class DeliveryRunner:
     async def _wait_for_due(self) -> float | None:
         """Seconds until a claim may find something; None when nothing is pending."""
         try:
-            due = await self._next_due()
+            due = await finish_before_cancel(self._next_due())
         except Exception:
             logger.exception("could not read the webhook outbox", extra={"action": "webhook"})
             return self._idle_poll

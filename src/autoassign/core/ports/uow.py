@@ -164,6 +164,10 @@ class ConversationRepository(Protocol):
         """Insert (ids of the drafts are ignored); returns the ids in the drafts' order."""
         ...
 
+    async def add(self, draft: Conversation, now: datetime) -> ConversationView:
+        """Insert one and return it as stored, without reading it back."""
+        ...
+
     async def update(
         self, account_id: int, conversation_id: int, changes: ConversationChanges, now: datetime
     ) -> None: ...

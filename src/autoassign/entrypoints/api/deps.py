@@ -53,6 +53,7 @@ def _agent_routes() -> frozenset[tuple[str, str]]:
         ("PATCH", "/conversations/{conversation_id}"),
         ("PUT", "/conversations/{conversation_id}"),
         ("POST", "/conversations/{conversation_id}/assignments"),
+        ("POST", "/conversations/{conversation_id}/messages"),
     ]
     allowed = [("GET", p) for p in reads] + writes
     return frozenset((method, ACCOUNT_PREFIX + path) for method, path in allowed)

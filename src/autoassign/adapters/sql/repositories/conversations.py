@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from autoassign.adapters.sql import owned
+from autoassign.adapters.sql import owned, rows
 from autoassign.adapters.sql.tables import (
     agents,
     assignments,
@@ -21,6 +21,24 @@ from autoassign.adapters.sql.tables import (
 from autoassign.core.drafts import ConversationChanges
 from autoassign.core.model import Conversation
 from autoassign.core.selectors import MANUAL
+from autoassign.core.views import ConversationView
+
+
+def _values(account_id: int, draft: Conversation, now: datetime) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "inbox_id": draft.inbox_id,
+        "status": draft.status.value,
+        "priority": draft.priority.value if draft.priority else None,
+        "team_id": draft.team_id,
+        "assignee_id": draft.assignee_id,
+        "created_at": draft.created_at,
+        "last_activity_at": draft.last_activity_at,
+        "updated_at": now,
+        "assigned_at": now if draft.assignee_id is not None else None,
+        # as Chatwoot: the customer waits from the start (core/reassignment.py)
+        "waiting_since": draft.created_at,
+    }
 
 
 class SqlConversations:
@@ -34,40 +52,44 @@ class SqlConversations:
         if not drafts:
             return []
         conn = self._conn
+        await self._require(account_id, drafts)
+        inserted = await conn.execute(
+            sa.insert(conversations).returning(conversations.c.id, sort_by_parameter_order=True),
+            [_values(account_id, draft, now) for draft in drafts],
+        )
+        ids = list(inserted.scalars())
+        await self._add_labels(ids, drafts)
+        return ids
+
+    async def add(self, draft: Conversation, now: datetime) -> ConversationView:
+        """One row: the INSERT returns it, so nothing is read back (the create path)."""
+        await self._require(draft.account_id, [draft])
+        row = (
+            await self._conn.execute(
+                sa.insert(conversations)
+                .values(_values(draft.account_id, draft, now))
+                .returning(*conversations.c)
+            )
+        ).one()
+        await self._add_labels([row.id], [draft])
+        return rows.conversation_view(row, draft.labels)
+
+    async def _require(self, account_id: int, drafts: Sequence[Conversation]) -> None:
+        conn = self._conn
         await owned.require(conn, inboxes, {d.inbox_id for d in drafts}, account_id)
         await owned.require(conn, teams, {d.team_id for d in drafts if d.team_id}, account_id)
         await owned.require(
             conn, agents, {d.assignee_id for d in drafts if d.assignee_id}, account_id, share=True
         )
-        inserted = await conn.execute(
-            sa.insert(conversations).returning(conversations.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "account_id": account_id,
-                    "inbox_id": draft.inbox_id,
-                    "status": draft.status.value,
-                    "priority": draft.priority.value if draft.priority else None,
-                    "team_id": draft.team_id,
-                    "assignee_id": draft.assignee_id,
-                    "created_at": draft.created_at,
-                    "last_activity_at": draft.last_activity_at,
-                    "updated_at": now,
-                    "assigned_at": now if draft.assignee_id is not None else None,
-                    # as Chatwoot: the customer waits from the start (core/reassignment.py)
-                    "waiting_since": draft.created_at,
-                }
-                for draft in drafts
-            ],
-        )
-        ids = list(inserted.scalars())
+
+    async def _add_labels(self, ids: Sequence[int], drafts: Sequence[Conversation]) -> None:
         labels = [
             {"conversation_id": cid, "label": label}
             for cid, draft in zip(ids, drafts, strict=True)
             for label in sorted(draft.labels)
         ]
         if labels:
-            await conn.execute(sa.insert(conversation_labels), labels)
-        return ids
+            await self._conn.execute(sa.insert(conversation_labels), labels)
 
     async def update(
         self, account_id: int, conversation_id: int, changes: ConversationChanges, now: datetime
