@@ -22,7 +22,7 @@ from autoassign.adapters.state.memory import MemoryStateStore
 from autoassign.bootstrap import Engine
 from autoassign.core import errors
 from autoassign.core.drafts import AgentPatch
-from autoassign.core.model import Agent, Inbox, Presence, Status, Team
+from autoassign.core.model import Agent, Inbox, Presence, Priority, Status, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import CapacityPolicy, ConversationPriority, ExclusionRules
 from autoassign.core.ports import AssignmentStore
@@ -284,6 +284,43 @@ async def test_claim_ignores_rows_of_other_inboxes(harness: Harness) -> None:
         )
     assert won == set()
     assert await harness.assignee(other, other.conversation_ids[0]) is None
+
+
+async def test_every_order_serves_the_candidates_as_its_sort_key_says(harness: Harness) -> None:
+    """earliest_created, longest_waiting, priority and sla_due on every store: the same
+    order as ``ConversationPriority.sort_key``, ties included, and the limit cuts it."""
+    world = await harness.seed()
+    now = harness.now()
+    shapes: list[dict[str, Any]] = [
+        {"priority": Priority.URGENT},
+        {"priority": Priority.LOW, "sla_due_at": now + timedelta(minutes=5)},
+        {"priority": None, "sla_due_at": now + timedelta(minutes=1)},
+        {"priority": Priority.HIGH},
+        {"priority": Priority.URGENT, "sla_due_at": now + timedelta(minutes=5)},
+        {"priority": Priority.MEDIUM, "last_activity_at": now - timedelta(hours=30)},
+        {"priority": None},
+        {"priority": Priority.HIGH, "sla_due_at": now + timedelta(minutes=1)},
+    ]
+    ids: list[int] = []
+    for i, shape in enumerate(shapes):
+        created = now - timedelta(hours=20 - i)
+        fields = {"created_at": created, "last_activity_at": created, **shape}
+        ids += await harness.add(world, 1, **fields)
+    for order in ConversationPriority:
+        async with harness.store.inbox_batch(world.inbox_id) as batch:
+            found = await batch.candidates(ExclusionRules(), order, 10, now)
+            first = await batch.candidates(ExclusionRules(), order, 3, now)
+        expected = sorted(found, key=order.sort_key)
+        assert [c.id for c in found] == [c.id for c in expected], order
+        assert [c.id for c in first] == [c.id for c in found[:3]], order
+        assert sorted(c.id for c in found) == sorted(ids)
+    async with harness.store.inbox_batch(world.inbox_id) as batch:
+        by_priority = await batch.candidates(
+            ExclusionRules(), ConversationPriority.PRIORITY, 3, now
+        )
+        by_due = await batch.candidates(ExclusionRules(), ConversationPriority.SLA_DUE, 3, now)
+    assert [c.id for c in by_priority] == [ids[0], ids[4], ids[3]]  # urgent, urgent, high
+    assert [c.id for c in by_due] == [ids[7], ids[2], ids[4]]  # due first; high before none
 
 
 async def test_candidates_follow_priority_and_exclusions(harness: Harness) -> None:

@@ -56,10 +56,6 @@ def _created_key(c: Conversation) -> tuple[datetime, int]:
     return (c.created_at, c.id)
 
 
-def _waiting_key(c: Conversation) -> tuple[datetime, datetime, int]:
-    return (c.last_activity_at, c.created_at, c.id)
-
-
 @dataclass(slots=True)
 class _InboxData:
     inbox: Inbox
@@ -298,8 +294,8 @@ class MemoryInboxBatch:
                 if (cutoff is None or c.last_activity_at >= cutoff)
                 and not (excluded and c.labels & excluded)
             )
-        if priority is ConversationPriority.LONGEST_WAITING:
-            found = heapq.nsmallest(limit, waiting, key=_waiting_key)
+        if priority is not ConversationPriority.EARLIEST_CREATED:
+            found = heapq.nsmallest(limit, waiting, key=priority.sort_key)
         elif self._data.ordered:
             found = []
             for c in waiting:

@@ -59,6 +59,8 @@ class ConversationPatch(TypedDict, total=False):
     labels: Sequence[str]
     priority: Priority | None
     last_activity_at: datetime
+    #: None removes the due time
+    sla_due_at: datetime | None
 
 
 class ConversationChanges(ConversationPatch, total=False):

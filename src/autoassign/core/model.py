@@ -44,12 +44,22 @@ class Status(enum.StrEnum):
 
 
 class Priority(enum.StrEnum):
-    """Conversation priority as the helpdesk sets it (informational for now)."""
+    """Conversation priority as the helpdesk sets it (Chatwoot's; none is None). The
+    ``priority`` and ``sla_due`` orders of a policy serve higher ranks first."""
 
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     URGENT = "urgent"
+
+
+_ORDER = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
+
+
+def priority_order(priority: Priority | None) -> int:
+    """0 for urgent, up to 4 for none: what the candidate order sorts on, ascending
+    (stored beside the priority, so the order walks an index)."""
+    return 4 if priority is None else _ORDER[priority]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +111,8 @@ class Conversation:
     priority: Priority | None = None
     team_id: int | None = None
     assignee_id: int | None = None
+    #: when the first response is due (the ``sla_due`` order serves the earliest first)
+    sla_due_at: datetime | None = None
     #: whom the engine took it from, and why, until it is assigned again
     previous_assignee_id: int | None = None
     reassign_reason: ReassignReason | None = None

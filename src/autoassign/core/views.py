@@ -61,6 +61,7 @@ class ConversationView:
     last_activity_at: datetime
     updated_at: datetime
     labels: tuple[str, ...] = ()
+    sla_due_at: datetime | None = None
     # activity and reassignment (core/reassignment.py)
     assigned_at: datetime | None = None
     waiting_since: datetime | None = None
@@ -88,6 +89,7 @@ class ConversationView:
             assignee_id=self.assignee_id,
             previous_assignee_id=self.previous_assignee_id,
             reassign_reason=self.reassign_reason,
+            sla_due_at=self.sla_due_at,
         )
 
 

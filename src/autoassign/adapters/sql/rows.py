@@ -169,6 +169,7 @@ def conversation_view(row: AnyRow, labels: Iterable[str] = ()) -> ConversationVi
         last_activity_at=row.last_activity_at,
         updated_at=row.updated_at,
         labels=tuple(sorted(labels)),
+        sla_due_at=row.sla_due_at,
         assigned_at=row.assigned_at,
         waiting_since=row.waiting_since,
         first_reply_created_at=row.first_reply_at,

@@ -55,6 +55,26 @@ from autoassign.core.selectors import MANUAL
 _POLICY_COLUMNS = [col.label(f"p_{col.name}") for col in assignment_policies.c]
 
 
+def _ordered(
+    query: sa.Select[Any], priority: ConversationPriority, limit: int
+) -> list[sa.Select[Any]]:
+    """The candidate query in the policy's order (``ConversationPriority.sort_key`` says
+    the same in Python), each on its partial index: one query, or for ``sla_due`` two
+    (those with a due time, then the others in the priority order)."""
+    c = conversations.c
+    if priority is ConversationPriority.LONGEST_WAITING:
+        return [query.order_by(c.last_activity_at, c.created_at, c.id).limit(limit)]
+    by_rank = (c.priority_order, c.created_at, c.id)
+    if priority is ConversationPriority.PRIORITY:
+        return [query.order_by(*by_rank).limit(limit)]
+    if priority is ConversationPriority.SLA_DUE:
+        return [
+            query.where(c.sla_due_at.is_not(None)).order_by(c.sla_due_at, *by_rank).limit(limit),
+            query.where(c.sla_due_at.is_(None)).order_by(*by_rank).limit(limit),
+        ]
+    return [query.order_by(c.created_at, c.id).limit(limit)]
+
+
 class SqlInboxBatch:
     """One inbox's batch inside one transaction that holds the inbox's row lock."""
 
@@ -103,6 +123,7 @@ class SqlInboxBatch:
             c.last_activity_at,
             c.previous_assignee_id,
             c.reassign_reason,
+            c.sla_due_at,
         ).where(
             c.inbox_id == self.inbox_id,
             c.status == Status.OPEN.value,
@@ -118,11 +139,13 @@ class SqlInboxBatch:
                     conversation_labels.c.label.in_(sorted(rules.excluded_labels)),
                 )
             )
-        if priority is ConversationPriority.LONGEST_WAITING:
-            query = query.order_by(c.last_activity_at, c.created_at, c.id)
+        if priority is ConversationPriority.SLA_DUE:  # those due first, then the rest
+            found = (await self._conn.execute(_ordered(query, priority, limit)[0])).all()
+            if len(found) < limit:
+                rest = _ordered(query, priority, limit - len(found))[1]
+                found += (await self._conn.execute(rest)).all()
         else:
-            query = query.order_by(c.created_at, c.id)
-        found = (await self._conn.execute(query.limit(limit))).all()
+            found = (await self._conn.execute(_ordered(query, priority, limit)[0])).all()
         # labels matter to the batch only through the exclusion (already in the query)
         labels = await self._labels([r.id for r in found]) if rules.excluded_labels else {}
         # built directly: every row is open, unassigned and in this inbox (the query says so)
@@ -138,8 +161,9 @@ class SqlInboxBatch:
                 team_id=team_id,
                 previous_assignee_id=previous,
                 reassign_reason=ReassignReason(why) if why else None,
+                sla_due_at=due,
             )
-            for cid, team_id, priority, created_at, last_activity_at, previous, why in found
+            for cid, team_id, priority, created_at, last_activity_at, previous, why, due in found
         ]
 
     async def _labels(self, ids: list[int]) -> dict[int, list[str]]:

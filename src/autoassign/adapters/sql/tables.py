@@ -121,6 +121,7 @@ team_members = sa.Table(
 
 _OPEN_UNASSIGNED = sa.text("status = 'open' AND assignee_id IS NULL")
 _OPEN_ASSIGNED = sa.text("status = 'open' AND assignee_id IS NOT NULL")
+_OPEN_UNASSIGNED_DUE = sa.text("status = 'open' AND assignee_id IS NULL AND sla_due_at IS NOT NULL")
 
 conversations = sa.Table(
     "conversations",
@@ -152,6 +153,11 @@ conversations = sa.Table(
     #: the assignee it was taken from, and why, until it is assigned again
     sa.Column("previous_assignee_id", Id, nullable=True),
     sa.Column("reassign_reason", sa.String(32), nullable=True),
+    #: ``priority`` as a number, 0 (urgent) to 4 (none) (core/model.py ``priority_order``),
+    #: kept with it on every write, so the priority and SLA orders walk an index
+    sa.Column("priority_order", sa.SmallInteger(), nullable=False, server_default="4"),
+    #: when the first response is due
+    sa.Column("sla_due_at", UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('open', 'pending', 'resolved', 'snoozed')", name="status"),
     sa.CheckConstraint(
         "priority IS NULL OR priority IN ('low', 'medium', 'high', 'urgent')", name="priority"
@@ -174,6 +180,27 @@ conversations = sa.Table(
         "id",
         postgresql_where=_OPEN_UNASSIGNED,
         sqlite_where=_OPEN_UNASSIGNED,
+    ),
+    # the priority order, and the SLA order (those with a due time; the rest then follow
+    # in the priority order)
+    sa.Index(
+        "ix_conversations_candidates_priority",
+        "inbox_id",
+        "priority_order",
+        "created_at",
+        "id",
+        postgresql_where=_OPEN_UNASSIGNED,
+        sqlite_where=_OPEN_UNASSIGNED,
+    ),
+    sa.Index(
+        "ix_conversations_candidates_sla",
+        "inbox_id",
+        "sla_due_at",
+        "priority_order",
+        "created_at",
+        "id",
+        postgresql_where=_OPEN_UNASSIGNED_DUE,
+        sqlite_where=_OPEN_UNASSIGNED_DUE,
     ),
     # Open load per (inbox, agent) for capacity and balanced selection.
     sa.Index(
@@ -225,7 +252,7 @@ assignment_policies = sa.Table(
     sa.CheckConstraint("fair_distribution_window > 0", name="window_positive"),
     sa.CheckConstraint("assignment_order IN ('round_robin', 'balanced')", name="assignment_order"),
     sa.CheckConstraint(
-        "conversation_priority IN ('earliest_created', 'longest_waiting')",
+        "conversation_priority IN ('earliest_created', 'longest_waiting', 'priority', 'sla_due')",
         name="conversation_priority",
     ),
 )

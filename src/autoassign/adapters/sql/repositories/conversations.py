@@ -19,7 +19,7 @@ from autoassign.adapters.sql.tables import (
     teams,
 )
 from autoassign.core.drafts import ConversationChanges
-from autoassign.core.model import Conversation
+from autoassign.core.model import Conversation, priority_order
 from autoassign.core.selectors import MANUAL
 from autoassign.core.views import ConversationView
 
@@ -30,6 +30,8 @@ def _values(account_id: int, draft: Conversation, now: datetime) -> dict[str, An
         "inbox_id": draft.inbox_id,
         "status": draft.status.value,
         "priority": draft.priority.value if draft.priority else None,
+        "priority_order": priority_order(draft.priority),
+        "sla_due_at": draft.sla_due_at,
         "team_id": draft.team_id,
         "assignee_id": draft.assignee_id,
         "created_at": draft.created_at,
@@ -98,6 +100,8 @@ class SqlConversations:
         for key, value in changes.items():
             if key != "labels":
                 values[key] = getattr(value, "value", value)
+        if "priority" in changes:
+            values["priority_order"] = priority_order(changes["priority"])
         await owned.update(self._conn, conversations, account_id, conversation_id, values)
         if "labels" in changes:
             await self._set_labels(conversation_id, changes["labels"])

@@ -47,6 +47,7 @@ async def create_conversation(
         priority=body.priority,
         team_id=body.team_id,
         assignee_id=body.assignee_id,
+        sla_due_at=body.sla_due_at,
     )
     changed = await conversations.create_conversation(engine.deps, draft)
     return ConversationPublic.model_validate(queue_runs(tasks, engine, changed))

@@ -46,10 +46,12 @@ class ConversationCreate(Body):
     created_at: Timestamp | None = None
     #: defaults to created_at
     last_activity_at: Timestamp | None = None
+    #: when the first response is due (the policy's ``sla_due`` order serves it first)
+    sla_due_at: Timestamp | None = None
 
 
 class ConversationUpdate(Patch):
-    nullable = frozenset({"team_id", "priority"})
+    nullable = frozenset({"team_id", "priority", "sla_due_at"})
     status: Status | None = None
     #: null removes the team
     team_id: Id | None = None
@@ -57,6 +59,8 @@ class ConversationUpdate(Patch):
     labels: list[Label] | None = Field(default=None, max_length=100)
     priority: Priority | None = None
     last_activity_at: Timestamp | None = None
+    #: null removes the due time
+    sla_due_at: Timestamp | None = None
 
 
 class ConversationPublic(Out):
@@ -71,6 +75,7 @@ class ConversationPublic(Out):
     created_at: UnixTime
     last_activity_at: UnixTime
     updated_at: UnixTime
+    sla_due_at: UnixTime | None
     #: when the current assignee got it
     assigned_at: UnixTime | None
     #: the oldest customer message no agent has answered (Chatwoot's waiting_since)

@@ -1,0 +1,69 @@
+"""The priority and SLA orders through the API on both back ends (issue 13.2): the most
+urgent, or the one due first, is served first; priority and due time round-trip."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.api.conftest import Account, Api
+
+
+def served_first(api: Api, account: Account, order: str, shapes: list[dict[str, Any]]) -> int:
+    """Conversations wait while the only agent is offline; then the agent (capacity 1)
+    comes online and takes one: its index in ``shapes``."""
+    agent = api.agent(account, "Solo", availability="offline")["id"]
+    inbox = api.inbox(account, [agent], policy={"conversation_priority": order})
+    capacity = api.ok("POST", account, "/agent_capacity_policies", json={"name": f"one-{order}"})
+    api.ok(
+        "POST",
+        account,
+        f"/agent_capacity_policies/{capacity['id']}/inbox_limits",
+        json={"inbox_id": inbox["id"], "conversation_limit": 1},
+    )
+    api.ok(
+        "POST",
+        account,
+        f"/agent_capacity_policies/{capacity['id']}/users",
+        json={"user_id": agent},
+    )
+    ids = [api.conversation(account, inbox["id"], **shape)["id"] for shape in shapes]
+    api.ok("PATCH", account, f"/agents/{agent}", json={"availability": "online"})
+    mine = api.ok("GET", account, "/conversations", params={"assignee_id": agent})["payload"]
+    assert len(mine) == 1
+    return ids.index(mine[0]["id"])
+
+
+def test_the_priority_order_serves_the_most_urgent_first(api: Api, account: Account):
+    shapes = [{"priority": "low"}, {}, {"priority": "urgent"}, {"priority": "high"}]
+    assert served_first(api, account, "priority", shapes) == 2
+    assert served_first(api, account, "earliest_created", shapes) == 0
+
+
+def test_the_sla_order_serves_the_earliest_due_first(api: Api, account: Account):
+    soon, later = int(time.time()) + 60, int(time.time()) + 600
+    shapes = [
+        {"priority": "urgent"},
+        {"sla_due_at": later},
+        {"sla_due_at": soon, "priority": "low"},
+        {"sla_due_at": soon, "priority": "high"},
+    ]
+    assert served_first(api, account, "sla_due", shapes) == 3  # due first; high breaks the tie
+
+
+def test_due_time_and_priority_round_trip(api: Api, account: Account):
+    agent = api.agent(account)["id"]
+    inbox = api.inbox(account, [agent])
+    due = int(time.time()) + 300
+    created = api.conversation(account, inbox["id"], priority="high", sla_due_at=due)
+    assert (created["priority"], created["sla_due_at"]) == ("high", due)
+    cleared = api.ok("PATCH", account, f"/conversations/{created['id']}", json={"sla_due_at": None})
+    assert cleared["sla_due_at"] is None
+    bad = api.call(
+        "POST", account, "/conversations", json={"inbox_id": inbox["id"], "sla_due_at": "soon"}
+    )
+    assert bad.status_code == 422
+    policy = api.call(
+        "POST", account, "/assignment_policies", json={"name": "P", "conversation_priority": "vip"}
+    )
+    assert policy.status_code == 422
