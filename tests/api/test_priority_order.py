@@ -35,14 +35,19 @@ def served_first(api: Api, account: Account, order: str, shapes: list[dict[str, 
 
 
 def test_the_priority_order_serves_the_most_urgent_first(api: Api, account: Account):
-    shapes = [{"priority": "low"}, {}, {"priority": "urgent"}, {"priority": "high"}]
+    shapes: list[dict[str, Any]] = [
+        {"priority": "low"},
+        {},
+        {"priority": "urgent"},
+        {"priority": "high"},
+    ]
     assert served_first(api, account, "priority", shapes) == 2
     assert served_first(api, account, "earliest_created", shapes) == 0
 
 
 def test_the_sla_order_serves_the_earliest_due_first(api: Api, account: Account):
     soon, later = int(time.time()) + 60, int(time.time()) + 600
-    shapes = [
+    shapes: list[dict[str, Any]] = [
         {"priority": "urgent"},
         {"sla_due_at": later},
         {"sla_due_at": soon, "priority": "low"},

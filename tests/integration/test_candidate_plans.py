@@ -46,12 +46,13 @@ async def test_each_order_is_an_index_scan(pg_url: str, clock: Any, order: Conve
         sa.event.listen(engine.sql.sync_engine, "before_cursor_execute", capture)
         async with engine.store.inbox_batch(world.inbox.id) as batch:
             found = await batch.candidates(ExclusionRules(), order, 100, clock.now())
-            assert len(found) == 100
-            plans = []
-            for statement, parameters in seen:
-                raw = await batch._conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-                plans.append("\n".join(r[0] for r in raw))
+        assert len(found) == 100
         sa.event.remove(engine.sql.sync_engine, "before_cursor_execute", capture)
+        plans = []
+        async with engine.sql.connect() as conn:
+            for statement, parameters in seen:
+                raw = await conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+                plans.append("\n".join(r[0] for r in raw))
         assert plans
         for plan in plans:
             assert "Index Scan using ix_conversations_candidates_" in plan, plan
