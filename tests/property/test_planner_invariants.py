@@ -27,6 +27,7 @@ def snapshots(draw: st.DrawFn) -> InboxSnapshot:
     agents = []
     for agent_id in range(1, n_agents + 1):
         limit = draw(st.none() | st.integers(1, 6))
+        total = draw(st.none() | st.integers(1, 10))
         agents.append(
             make_agent_state(
                 agent_id,
@@ -36,6 +37,9 @@ def snapshots(draw: st.DrawFn) -> InboxSnapshot:
                 window_count=draw(st.integers(0, 5)),
                 rotation_seq=draw(st.integers(0, 20)),
                 presence_expired=draw(st.booleans()),
+                opted_out=draw(st.booleans()),
+                total_limit=total,
+                total_load=draw(st.integers(0, total if total is not None else 10)),
             )
         )
     agent_ids = [a.agent_id for a in agents]
@@ -69,6 +73,9 @@ def test_every_assignment_respects_every_rule(snap: InboxSnapshot):
         agent = by_id[planned.agent_id]
         assert agent.presence is Presence.ONLINE
         assert not agent.presence_expired
+        assert not agent.opted_out  # watchers and supervisors never get work
+        if agent.total_limit is not None:  # nor does anyone past their total
+            assert agent.total_load + given_out[agent.agent_id] <= agent.total_limit
         conversation = conversations[planned.conversation_id]
         if conversation.team_id is not None:
             team = snap.teams[conversation.team_id]

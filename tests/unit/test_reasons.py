@@ -67,5 +67,7 @@ def test_every_agent_reason_is_given_by_some_rule():
         eligibility.agent_rejection(make_agent_state(2, window_count=3), team, 3),
         eligibility.agent_rejection(make_agent_state(2, open_load=1, capacity_limit=1), team, 3),
         eligibility.previous_assignee_rule(make_agent_state(4), 4),
+        eligibility.presence_rule(make_agent_state(1, opted_out=True)),
+        eligibility.agent_rejection(make_agent_state(2, total_load=2, total_limit=2), team, 3),
     }
     assert given == set(AgentReason)

@@ -75,6 +75,8 @@ class _InboxData:
     #: configuration changes far less often)
     version: int = -1
     settings: InboxSettings | None = None
+    #: members who never receive auto-assignments here
+    opted_out: set[int] = field(default_factory=set)
     #: (agent id, presence, capacity limit, account id, auto offline) per member
     roster: list[tuple[int, Presence, int | None, int, bool]] = field(default_factory=list)
 
@@ -141,6 +143,23 @@ class MemoryAssignmentStore:
         data = self._inbox(inbox_id)
         data.member_ids = sorted({*data.member_ids, *agent_ids})
         self.version += 1
+
+    def set_auto_assign(self, inbox_id: int, agent_id: int, auto_assign: bool) -> None:
+        """Opt a member out of (or back into) auto-assignment in the inbox."""
+        opted_out = self._inbox(inbox_id).opted_out
+        if auto_assign:
+            opted_out.discard(agent_id)
+        else:
+            opted_out.add(agent_id)
+
+    def total_limit(self, agent_id: int) -> int | None:
+        policy_id = self._agents[agent_id].capacity_policy_id
+        policy = self._capacity.get(policy_id) if policy_id is not None else None
+        return policy.total_limit if policy is not None else None
+
+    def total_load(self, agent_id: int) -> int:
+        """Open conversations assigned to the agent in every inbox."""
+        return sum(data.loads.get(agent_id, 0) for data in self._inboxes.values())
 
     def set_availability(
         self, agent_id: int, presence: Presence, at: datetime | None = None
@@ -308,14 +327,25 @@ class MemoryInboxBatch:
             return found
         return [replace(c, labels=frozenset()) if c.labels else c for c in found]
 
-    async def members(self) -> list[Member]:
-        """Fresh states (the caller may change them) from the cached roster."""
+    async def members(self, *, lock: bool = True) -> list[Member]:
+        """Fresh states (the caller may change them) from the cached roster. (``lock``:
+        the twin's batches of all inboxes run in one event loop, one at a time.)"""
         data = self._derive()
         loads = data.loads
-        return [
-            Member(AgentState(agent_id, presence, loads.get(agent_id, 0), limit), account, auto)
-            for agent_id, presence, limit, account, auto in data.roster
-        ]
+        found = []
+        for agent_id, presence, limit, account, auto in data.roster:
+            total = self._store.total_limit(agent_id)
+            state = AgentState(
+                agent_id,
+                presence,
+                loads.get(agent_id, 0),
+                limit,
+                opted_out=agent_id in data.opted_out,
+                total_load=self._store.total_load(agent_id) if total is not None else 0,
+                total_limit=total,
+            )
+            found.append(Member(state, account, auto))
+        return found
 
     async def held(
         self, policy: AssignmentPolicy, conversation_id: int | None = None

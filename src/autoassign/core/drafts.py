@@ -142,6 +142,7 @@ class CapacityPatch(TypedDict, total=False):
     description: str
     excluded_labels: Sequence[str]
     exclude_older_than_hours: int | None
+    total_limit: int | None
 
 
 @dataclass(frozen=True, slots=True)

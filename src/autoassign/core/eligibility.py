@@ -29,6 +29,12 @@ class AgentState:
     #: when the oldest entry of the window leaves it (None: empty window); an agent at
     #: the fair-distribution limit can take work again from then on
     window_frees_at: datetime | None = None
+    #: a member who never receives auto-assignments in this inbox
+    opted_out: bool = False
+    #: open conversations assigned to the agent in all the account's inboxes
+    total_load: int = 0
+    #: None: no limit across inboxes
+    total_limit: int | None = None
 
 
 def conversation_exclusion(
@@ -74,7 +80,10 @@ def previous_assignee_rule(agent: AgentState, barred: int | None) -> AgentReason
 
 
 def presence_rule(agent: AgentState) -> AgentReason | None:
-    """Only online agents take work; busy and offline never do."""
+    """Only online agents take work; busy and offline never do; nor a member who opted
+    out of auto-assignment in the inbox (judged with presence: once per batch)."""
+    if agent.opted_out:
+        return AgentReason.OPTED_OUT
     if agent.presence_expired:
         return AgentReason.PRESENCE_EXPIRED
     if agent.presence is Presence.BUSY:
@@ -98,9 +107,12 @@ def rate_rule(agent: AgentState, limit: int) -> AgentReason | None:
 
 
 def capacity_rule(agent: AgentState) -> AgentReason | None:
-    """Under the capacity limit for open conversations in this inbox."""
+    """Under the capacity limit for open conversations in this inbox, and under the
+    capacity policy's total across all inboxes."""
     if agent.capacity_limit is not None and agent.open_load >= agent.capacity_limit:
         return AgentReason.AT_CAPACITY
+    if agent.total_limit is not None and agent.total_load >= agent.total_limit:
+        return AgentReason.AT_TOTAL_CAPACITY
     return None
 
 

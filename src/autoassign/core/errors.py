@@ -85,6 +85,12 @@ class TeamNotFound(NotFound):
     kind = "team"
 
 
+class InboxMemberNotFound(NotFound):
+    """The agent is not a member of the inbox."""
+
+    kind = "member of the inbox: agent"
+
+
 class ConversationNotFound(NotFound):
     kind = "conversation"
 

@@ -265,6 +265,7 @@ class _Batch:
         """
         self.rejections.clear()
         chosen.open_load += 1
+        chosen.total_load += 1
         chosen.window_count += 1
         if chosen.window_frees_at is None:  # this entry is the oldest of its window
             chosen.window_frees_at = self.entry_frees_at

@@ -183,12 +183,16 @@ class CapacityPolicy:
     exclusion_rules: ExclusionRules = field(default_factory=ExclusionRules)
     #: inbox id → most open conversations one agent may hold there
     inbox_limits: Mapping[int, int] = field(default_factory=dict)
+    #: most open conversations one agent may hold across all the account's inboxes, on
+    #: top of the per-inbox limits; None: no such limit
+    total_limit: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
             raise errors.InvalidPolicy("name must not be blank", field="name")
         for limit in self.inbox_limits.values():
             _positive(limit, "conversation_limit")
+        _positive(self.total_limit, "total_limit", allow_none=True)
 
 
 def validate_conversation_limit(value: object) -> int:

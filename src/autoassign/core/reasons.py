@@ -93,6 +93,10 @@ class AgentReason(enum.StrEnum):
     AT_CAPACITY = "at_capacity"
     #: the conversation was taken from this agent for going unanswered: never straight back
     PREVIOUS_ASSIGNEE = "previous_assignee"
+    #: a member who never receives auto-assignments in this inbox (watcher, supervisor)
+    OPTED_OUT = "opted_out"
+    #: holds as many open conversations across all inboxes as the capacity policy allows
+    AT_TOTAL_CAPACITY = "at_total_capacity"
 
 
 class ReassignReason(enum.StrEnum):

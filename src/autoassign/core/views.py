@@ -136,6 +136,7 @@ class CapacityPolicyView:
     name: str
     description: str
     exclusion_rules: ExclusionRulesView
+    total_limit: int | None
     assigned_agent_count: int
     inbox_capacity_limits: tuple[InboxLimitView, ...]
     created_at: datetime

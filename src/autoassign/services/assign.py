@@ -216,7 +216,7 @@ async def load_snapshot(
     ``rebuild``: a batch (holding the inbox lock) rebuilds a lost state in the store; a
     dry run (explain, no lock) must not write it, or it could erase the entries of a
     batch running meanwhile, so it counts from the recorded assignments instead."""
-    members = await batch.members()
+    members = await batch.members(lock=rebuild)
     agents = await _agent_states(
         batch, state, runnable.inbox.id, members, runnable.policy, now, rebuild=rebuild
     )

@@ -83,8 +83,12 @@ async def update_conversation(
             changes["reopened_at"] = now  # the reopen rule of core/reassignment.py
         await uow.conversations.update(account_id, conversation_id, changes, now)
         after = await uow.queries.conversation(account_id, conversation_id)
+        fired = triggers.conversation_updated(before, after)
+        freed = before.assignee_id if triggers.Trigger.CAPACITY_FREED in fired else None
+        if freed is not None and await uow.agents.total_limited(freed):
+            fired.add(triggers.Trigger.TOTAL_CAPACITY_FREED)  # frees a place in every inbox
         run = await triggers.inboxes_to_run(
-            uow, now, triggers.conversation_updated(before, after), inbox_id=after.inbox_id
+            uow, now, fired, inbox_id=after.inbox_id, agent_id=freed
         )
     return Changed(after, run)
 

@@ -69,6 +69,18 @@ async def change_members(
     return Changed(members, run)
 
 
+async def set_member_auto_assign(
+    deps: Deps, account_id: int, inbox_id: int, agent_id: int, auto_assign: bool
+) -> Changed[bool]:
+    """A member who opts out (a watcher, a supervisor) never receives auto-assignments
+    in the inbox; opting back in runs it."""
+    async with deps.uow.write() as uow:
+        before = await uow.inboxes.set_auto_assign(account_id, inbox_id, agent_id, auto_assign)
+        fired = {triggers.Trigger.MEMBERS_ADDED} if auto_assign and not before else set()
+        run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, inbox_id=inbox_id)
+    return Changed(auto_assign, run)
+
+
 async def get_policy(deps: Deps, account_id: int, inbox_id: int) -> PolicyView:
     async with deps.uow.read() as uow:
         policy_id = await uow.inboxes.policy_id(account_id, inbox_id)

@@ -33,11 +33,12 @@ class Trigger(enum.StrEnum):
     CONVERSATION_CREATED = "a conversation is created open and unassigned"
     CONVERSATION_REOPENED = "an unassigned conversation is reopened"
     CAPACITY_FREED = "an assigned conversation is resolved, snoozed or set pending"
+    TOTAL_CAPACITY_FREED = "the same, when its assignee's capacity policy has a total limit"
     ASSIGNEE_LEFT_TEAM = "a conversation moves to a team its assignee is not in (unassigned)"
     UNASSIGNED_BY_HAND = "an open conversation is unassigned by hand"
     AGENT_ONLINE = "an agent's availability becomes online"
     HEARTBEAT_RESUMED = "an auto-offline agent's first heartbeat after a gap"
-    MEMBERS_ADDED = "agents are added to the inbox"
+    MEMBERS_ADDED = "agents are added to the inbox, or a member opts back in"
     AUTO_ASSIGNMENT_ON = "the inbox's auto-assignment is switched on"
     POLICY_LINKED = "an assignment policy is linked to the inbox"
     POLICY_CHANGED = "an assignment policy is edited"
@@ -60,6 +61,7 @@ RUNS: Final[Mapping[Trigger, Scope]] = {
     Trigger.CONVERSATION_CREATED: Scope.INBOX,
     Trigger.CONVERSATION_REOPENED: Scope.INBOX,
     Trigger.CAPACITY_FREED: Scope.INBOX,
+    Trigger.TOTAL_CAPACITY_FREED: Scope.AGENT_INBOXES,
     Trigger.ASSIGNEE_LEFT_TEAM: Scope.INBOX,
     Trigger.UNASSIGNED_BY_HAND: Scope.INBOX,
     Trigger.AGENT_ONLINE: Scope.AGENT_INBOXES,

@@ -221,6 +221,7 @@ def capacity_view(row: AnyRow, limits: Iterable[InboxLimitView]) -> CapacityPoli
             excluded_labels=tuple(row.excluded_labels or ()),
             exclude_older_than_hours=row.exclude_older_than_hours,
         ),
+        total_limit=row.total_limit,
         assigned_agent_count=row.assigned_agent_count,
         inbox_capacity_limits=tuple(limits),
         created_at=row.created_at,

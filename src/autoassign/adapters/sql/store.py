@@ -11,12 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from autoassign.adapters.sql import reassign, rows
+from autoassign.adapters.sql import members, reassign, rows
 from autoassign.adapters.sql.claim import ClaimTarget, claim_and_record
 from autoassign.adapters.sql.engine import wrap_errors
 from autoassign.adapters.sql.repositories.deliveries import queue_events
 from autoassign.adapters.sql.tables import (
-    agents,
     assignment_policies,
     assignments,
     capacity_policies,
@@ -24,16 +23,14 @@ from autoassign.adapters.sql.tables import (
     conversations,
     inbox_assignment_policies,
     inbox_capacity_limits,
-    inbox_members,
     inboxes,
     run_requests,
     team_members,
     teams,
 )
 from autoassign.core import errors
-from autoassign.core.eligibility import AgentState
 from autoassign.core.events import Event
-from autoassign.core.model import Conversation, Presence, Priority, Status, Team
+from autoassign.core.model import Conversation, Priority, Status, Team
 from autoassign.core.planner import PlannedAssignment
 from autoassign.core.policies import (
     AssignmentPolicy,
@@ -175,50 +172,8 @@ class SqlInboxBatch:
             result[row.conversation_id].append(row.label)
         return result
 
-    async def members(self) -> list[Member]:
-        a, c = agents.c, conversations.c
-        load = (
-            sa.select(sa.func.count())
-            .where(
-                c.inbox_id == self.inbox_id,
-                c.assignee_id == a.id,
-                c.status == Status.OPEN.value,
-            )
-            .scalar_subquery()
-        )
-        query = (
-            sa.select(
-                a.id,
-                a.account_id,
-                a.availability,
-                a.auto_offline,
-                inbox_capacity_limits.c.conversation_limit,
-                load.label("open_load"),
-            )
-            .join(inbox_members, inbox_members.c.agent_id == a.id)
-            .outerjoin(
-                inbox_capacity_limits,
-                sa.and_(
-                    inbox_capacity_limits.c.capacity_policy_id == a.capacity_policy_id,
-                    inbox_capacity_limits.c.inbox_id == self.inbox_id,
-                ),
-            )
-            .where(inbox_members.c.inbox_id == self.inbox_id)
-            .order_by(a.id)
-        )
-        return [
-            Member(
-                agent=AgentState(
-                    agent_id=r.id,
-                    presence=Presence(r.availability),
-                    open_load=r.open_load,
-                    capacity_limit=r.conversation_limit,
-                ),
-                account_id=r.account_id,
-                auto_offline=bool(r.auto_offline),
-            )
-            for r in await self._conn.execute(query)
-        ]
+    async def members(self, *, lock: bool = True) -> list[Member]:
+        return await members.members(self._conn, self.inbox_id, lock=lock)
 
     async def held(
         self, policy: AssignmentPolicy, conversation_id: int | None = None

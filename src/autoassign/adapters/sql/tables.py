@@ -51,6 +51,9 @@ capacity_policies = sa.Table(
     sa.Column("excluded_labels", sa.JSON(), nullable=False),
     sa.Column("exclude_older_than_hours", sa.Integer(), nullable=True),
     _created(),
+    #: the most open conversations an agent under this policy holds across all the
+    #: account's inboxes, on top of the per-inbox limits; null: none
+    sa.Column("total_limit", sa.Integer(), nullable=True),
     sa.Index(None, "account_id"),
     # a unique index rather than a constraint: SQLite adds one in place, while adding a
     # constraint rebuilds the table, and dropping the old one would cascade to its limits
@@ -95,6 +98,8 @@ inbox_members = sa.Table(
     metadata,
     _fk("inbox_id", "inboxes.id"),
     _fk("agent_id", "agents.id"),
+    #: false: a member who never receives auto-assignments here (a watcher, a supervisor)
+    sa.Column("auto_assign", sa.Boolean(), nullable=False, server_default=sa.true()),
     sa.PrimaryKeyConstraint("inbox_id", "agent_id"),
     sa.Index(None, "agent_id"),
 )

@@ -85,7 +85,11 @@ class InboxBatch(Protocol):
         ones. Their labels are loaded only when ``rules`` exclude labels."""
         ...
 
-    async def members(self) -> list[Member]: ...
+    async def members(self, *, lock: bool = True) -> list[Member]:
+        """Every member of the inbox, with loads and limits. ``lock`` (a batch, not a dry
+        run): the members a limit across inboxes binds are locked until the batch ends,
+        so two batches of two inboxes never both fill one agent's last place."""
+        ...
 
     async def held(
         self, policy: AssignmentPolicy, conversation_id: int | None = None

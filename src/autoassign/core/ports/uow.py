@@ -103,6 +103,10 @@ class AgentRepository(Protocol):
         """The inboxes where the agent holds open conversations."""
         ...
 
+    async def total_limited(self, agent_id: int) -> bool:
+        """Whether the agent's capacity policy limits their total across inboxes."""
+        ...
+
 
 class InboxRepository(Protocol):
     async def add(self, inbox: Inbox, now: datetime) -> int: ...
@@ -112,6 +116,13 @@ class InboxRepository(Protocol):
         ...
 
     async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None: ...
+    async def set_auto_assign(
+        self, account_id: int, inbox_id: int, agent_id: int, auto_assign: bool
+    ) -> bool:
+        """Opt a member out of auto-assignment in the inbox, or back in; returns the
+        value before. InboxMemberNotFound when the agent is not a member."""
+        ...
+
     async def change_members(
         self,
         account_id: int,

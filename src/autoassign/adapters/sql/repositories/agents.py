@@ -100,6 +100,14 @@ class SqlAgents:
             self._conn, agents, account_id, agent_id, {"capacity_policy_id": policy_id}
         )
 
+    async def total_limited(self, agent_id: int) -> bool:
+        found = await self._conn.execute(
+            sa.select(capacity_policies.c.total_limit)
+            .join(agents, agents.c.capacity_policy_id == capacity_policies.c.id)
+            .where(agents.c.id == agent_id)
+        )
+        return found.scalar() is not None
+
     async def held_inbox_ids(self, agent_id: int) -> set[int]:
         c = conversations.c
         found = await self._conn.execute(

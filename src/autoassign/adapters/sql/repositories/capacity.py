@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from autoassign.adapters.sql import owned
 from autoassign.adapters.sql.tables import (
     accounts,
+    agents,
     capacity_policies,
     inbox_capacity_limits,
+    inbox_members,
     inboxes,
 )
 from autoassign.core.drafts import CapacityPatch
@@ -38,6 +40,7 @@ class SqlCapacity:
                 "description": policy.description,
                 "excluded_labels": sorted(rules.excluded_labels),
                 "exclude_older_than_hours": rules.exclude_older_than_hours,
+                "total_limit": policy.total_limit,
                 "created_at": now,
             },
         )
@@ -81,9 +84,15 @@ class SqlCapacity:
         )
 
     async def inbox_ids(self, policy_id: int) -> set[int]:
-        found = await self._conn.execute(
-            sa.select(inbox_capacity_limits.c.inbox_id).where(
-                inbox_capacity_limits.c.capacity_policy_id == policy_id
-            )
+        """The inboxes it limits, and (its total limit spans them all) every inbox of
+        the agents it governs."""
+        limited = sa.select(inbox_capacity_limits.c.inbox_id).where(
+            inbox_capacity_limits.c.capacity_policy_id == policy_id
         )
+        governed = (
+            sa.select(inbox_members.c.inbox_id)
+            .join(agents, agents.c.id == inbox_members.c.agent_id)
+            .where(agents.c.capacity_policy_id == policy_id)
+        )
+        found = await self._conn.execute(sa.union(limited, governed))
         return set(found.scalars())

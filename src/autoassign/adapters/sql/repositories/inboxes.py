@@ -20,6 +20,7 @@ from autoassign.adapters.sql.tables import (
     inboxes,
     run_requests,
 )
+from autoassign.core import errors
 from autoassign.core.drafts import InboxPatch, MembersChanged, Membership
 from autoassign.core.model import Inbox
 
@@ -57,6 +58,22 @@ class SqlInboxes:
 
     async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None:
         await owned.require(self._conn, inboxes, inbox_ids, account_id)
+
+    async def set_auto_assign(
+        self, account_id: int, inbox_id: int, agent_id: int, auto_assign: bool
+    ) -> bool:
+        """Opt a member out of auto-assignment here (or back in); returns the value it
+        had. InboxMemberNotFound when the agent is not a member."""
+        await self.require(account_id, [inbox_id])
+        m = inbox_members.c
+        where = sa.and_(m.inbox_id == inbox_id, m.agent_id == agent_id)
+        before = (await self._conn.execute(sa.select(m.auto_assign).where(where))).scalar()
+        if before is None:
+            raise errors.InboxMemberNotFound(agent_id)
+        await self._conn.execute(
+            sa.update(inbox_members).where(where).values(auto_assign=auto_assign)
+        )
+        return bool(before)
 
     async def change_members(
         self,

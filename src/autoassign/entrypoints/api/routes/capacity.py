@@ -42,6 +42,7 @@ async def create_capacity_policy(
         body.name,
         body.description,
         ExclusionRules(frozenset(rules.excluded_labels), rules.exclude_older_than_hours),
+        total_limit=body.total_limit,
     )
     return CapacityPublic.model_validate(await capacity.create_policy(engine.deps, draft))
 
@@ -71,6 +72,8 @@ async def update_capacity_policy(
     if body.exclusion_rules is not None:
         patch["excluded_labels"] = body.exclusion_rules.excluded_labels
         patch["exclude_older_than_hours"] = body.exclusion_rules.exclude_older_than_hours
+    if "total_limit" in body.model_fields_set:
+        patch["total_limit"] = body.total_limit
     changed = await capacity.update_policy(engine.deps, account_id, policy_id, patch)
     return CapacityPublic.model_validate(queue_runs(tasks, engine, changed))
 

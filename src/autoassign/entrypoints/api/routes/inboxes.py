@@ -20,6 +20,8 @@ from autoassign.entrypoints.api.schemas.directory import (
     InboxMembersChange,
     InboxPublic,
     InboxUpdate,
+    MemberAutoAssign,
+    MemberPublic,
 )
 from autoassign.entrypoints.api.schemas.policies import PolicyLink, PolicyPublic
 from autoassign.services import inboxes, runs
@@ -109,6 +111,24 @@ async def remove_inbox_members(
     account_id: AccountDep, body: InboxMembersChange, engine: EngineDep, tasks: BackgroundTasks
 ) -> AgentList:
     return await _change_members(account_id, body, engine, tasks, Membership.REMOVE)
+
+
+@router.patch("/inboxes/{inbox_id}/members/{agent_id}", response_model=MemberPublic)
+async def set_member_auto_assign(
+    account_id: AccountDep,
+    inbox_id: IdPath,
+    agent_id: IdPath,
+    body: MemberAutoAssign,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+) -> MemberPublic:
+    """Opt a member out of auto-assignment in this inbox (``auto_assign: false``), or
+    back in. 404 when the agent is not a member."""
+    changed = await inboxes.set_member_auto_assign(
+        engine.deps, account_id, inbox_id, agent_id, body.auto_assign
+    )
+    auto_assign = queue_runs(tasks, engine, changed)
+    return MemberPublic(inbox_id=inbox_id, agent_id=agent_id, auto_assign=auto_assign)
 
 
 # the inbox's assignment policy --------------------------------------------------------

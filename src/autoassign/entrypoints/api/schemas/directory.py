@@ -62,6 +62,19 @@ class InboxMembersChange(Body):
     user_ids: list[Id] = Field(max_length=1000)
 
 
+class MemberAutoAssign(Body):
+    """Whether the member receives auto-assignments in the inbox (false: a watcher or a
+    supervisor, never picked by the engine; they may still be assigned by hand)."""
+
+    auto_assign: bool
+
+
+class MemberPublic(Out):
+    inbox_id: int
+    agent_id: int
+    auto_assign: bool
+
+
 class AgentList(Out):
     payload: list[AgentPublic]
 

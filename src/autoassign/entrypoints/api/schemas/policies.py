@@ -169,13 +169,18 @@ class CapacityCreate(Wrapped):
     name: Name
     description: Text = ""
     exclusion_rules: ExclusionRulesBody = Field(default_factory=ExclusionRulesBody)
+    #: the most open conversations an agent under this policy holds across all the
+    #: account's inboxes, on top of the per-inbox limits; null: no such limit
+    total_limit: int | None = Field(None, ge=1, le=MAX_LIMIT)
 
 
 class CapacityUpdate(WrappedPatch):
     wrapper = "agent_capacity_policy"
+    nullable = frozenset({"total_limit"})
     name: Name | None = None
     description: Text | None = None
     exclusion_rules: ExclusionRulesBody | None = None
+    total_limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
 
 
 class ExclusionRulesPublic(Out):
@@ -196,6 +201,7 @@ class CapacityPublic(Out):
     name: str
     description: str
     exclusion_rules: ExclusionRulesPublic
+    total_limit: int | None
     assigned_agent_count: int
     inbox_capacity_limits: list[InboxLimitPublic]
     created_at: UnixTime
