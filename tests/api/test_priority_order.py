@@ -72,3 +72,42 @@ def test_due_time_and_priority_round_trip(api: Api, account: Account):
         "POST", account, "/assignment_policies", json={"name": "P", "conversation_priority": "vip"}
     )
     assert policy.status_code == 422
+
+
+def test_a_team_conversation_overflows_after_the_wait(api: Api, account: Account):
+    """Issue 13.5: the team's member is offline; after one second the conversation
+    widens to the overflow team, woken by its own timer (no sweep, no event)."""
+    member = api.agent(account, "Member", availability="offline")["id"]
+    backup, other = api.agent(account, "Backup")["id"], api.agent(account, "Other")["id"]
+    team = api.ok("POST", account, "/teams", json={"name": "Billing"})
+    api.ok("POST", account, f"/teams/{team['id']}/team_members", json={"user_ids": [member]})
+    spare = api.ok("POST", account, "/teams", json={"name": "Backup"})
+    api.ok("POST", account, f"/teams/{spare['id']}/team_members", json={"user_ids": [backup]})
+    inbox = api.inbox(
+        account,
+        [member, backup, other],
+        policy={"overflow_after_seconds": 1, "overflow_team_id": spare["id"]},
+    )
+    waiting = api.conversation(account, inbox["id"], team_id=team["id"])
+    assert waiting["assignee_id"] is None
+    why = api.ok("GET", account, f"/conversations/{waiting['id']}/assignment_explanation")
+    assert why["waits_until"] >= waiting["created_at"] + 1
+    deadline = time.monotonic() + 15
+    while api.ok("GET", account, f"/conversations/{waiting['id']}")["assignee_id"] is None:
+        assert time.monotonic() < deadline, "did not overflow"
+        time.sleep(0.1)
+        api.drain()
+    assert api.ok("GET", account, f"/conversations/{waiting['id']}")["assignee_id"] == backup
+    elsewhere = api.new_account("Elsewhere")
+    foreign = api.ok("POST", elsewhere, "/teams", json={"name": "Theirs"})
+    refused = api.call(
+        "POST",
+        account,
+        "/assignment_policies",
+        json={"name": "X", "overflow_after_seconds": 5, "overflow_team_id": foreign["id"]},
+    )
+    assert refused.status_code == 404
+    lonely = api.call(
+        "POST", account, "/assignment_policies", json={"name": "Y", "overflow_team_id": spare["id"]}
+    )
+    assert lonely.status_code == 422

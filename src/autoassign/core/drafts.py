@@ -135,6 +135,8 @@ class PolicyPatch(TypedDict, total=False):
     reassign_unanswered_after_seconds: int | None
     max_reassignments: int
     reassign_on_reopen: bool
+    overflow_after_seconds: int | None
+    overflow_team_id: int | None
 
 
 class CapacityPatch(TypedDict, total=False):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from autoassign.core import eligibility
 from autoassign.core.eligibility import AgentState
@@ -129,11 +129,14 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
             )
         else:
             team = teams.get(conversation.team_id) if conversation.team_id is not None else None
+            team, overflows_at = batch.widened(team, conversation, teams)
             barred = eligibility.barred_agent(conversation)
             eligible = batch.eligible(team, barred)
             if eligible:
                 batch.take(batch.selector.choose(eligible), conversation, len(eligible))
             else:
+                if overflows_at is not None:  # time alone will widen it
+                    batch.overflow_wakes.append(overflows_at)
                 reasons = batch.skip_reasons(team)
                 if barred is not None:
                     barring = {
@@ -196,6 +199,8 @@ class _Batch:
     """
 
     selector: Selector
+    policy: AssignmentPolicy
+    now: datetime
     #: the policy's fair-distribution limit
     limit: int
     #: when an entry recorded by this batch leaves the window
@@ -214,6 +219,8 @@ class _Batch:
     rotation: dict[int, int] = field(default_factory=dict)
     #: team id (None: no team) → reasons of a skip, valid until the next assignment
     rejections: dict[int | None, dict[int, AgentReason]] = field(default_factory=dict)
+    #: when team conversations skipped now overflow (``widened``)
+    overflow_wakes: list[datetime] = field(default_factory=list)
 
     @classmethod
     def start(cls, policy: AssignmentPolicy, agents: Sequence[AgentState], now: datetime) -> _Batch:
@@ -224,6 +231,8 @@ class _Batch:
         limit = policy.fair_distribution_limit
         return cls(
             selector=selector_for(policy.assignment_order),
+            policy=policy,
+            now=now,
             limit=limit,
             entry_frees_at=frees_at(to_ms(now), policy.fair_distribution_window),
             members=len(members),
@@ -244,6 +253,25 @@ class _Batch:
             if (team is None or a.agent_id in team.member_ids)
             and eligibility.previous_assignee_rule(a, barred) is None
         ]
+
+    def widened(
+        self, team: Team | None, conversation: Conversation, teams: Mapping[int, Team]
+    ) -> tuple[Team | None, datetime | None]:
+        """The members a team conversation may go to: its team's, and once it has waited
+        ``overflow_after_seconds`` (since created) also the overflow team's (None: every
+        member). Before that, also when it will overflow: a wake-up if it is skipped."""
+        after = self.policy.overflow_after_seconds
+        if team is None or after is None:
+            return team, None
+        overflows_at = conversation.created_at + timedelta(seconds=after)
+        if self.now < overflows_at:
+            return team, overflows_at
+        extra = self.policy.overflow_team_id
+        if extra is None:
+            return None, None
+        overflow = teams.get(extra)
+        members = team.member_ids | (overflow.member_ids if overflow is not None else frozenset())
+        return replace(team, id=-team.id, member_ids=members), None  # its own cache key
 
     def skip_reasons(self, team: Team | None) -> dict[int, AgentReason]:
         """``_skip_reasons`` for ``team``, computed once per team between assignments:
@@ -295,10 +323,14 @@ class _Batch:
         the earliest time a member held back only by the fair-distribution window is
         free again. Events (capacity freed, someone online) trigger runs themselves.
         """
+        skipped = {s.conversation_id for s in self.skips}
+        overflow = min(self.overflow_wakes, default=None) if skipped else None
         waiting = not self.pool or any(s.reason is SkipReason.NO_ELIGIBLE_AGENT for s in self.skips)
         if not waiting:
-            return None
+            return overflow
         times = [t for a in self.online if (t := eligibility.frees_by_time(a, self.limit))]
+        if overflow is not None:
+            times.append(overflow)
         return min(times, default=None)
 
     def plan(self, inbox_id: int) -> AssignmentPlan:

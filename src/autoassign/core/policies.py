@@ -103,6 +103,11 @@ class AssignmentPolicy:
     max_reassignments: int = DEFAULT_MAX_REASSIGNMENTS
     #: a conversation reopened while its assignee cannot take it is reassigned
     reassign_on_reopen: bool = False
+    # overflow (core/planner.py ``_widened``); off while ``overflow_after_seconds`` is None
+    #: a team conversation waiting this long (since created) may also go to the overflow
+    #: team's members, or to every inbox member when there is no overflow team
+    overflow_after_seconds: int | None = None
+    overflow_team_id: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -126,6 +131,11 @@ class AssignmentPolicy:
             allow_none=True,
         )
         _positive(self.max_reassignments, "max_reassignments")
+        _not_negative(self.overflow_after_seconds, "overflow_after_seconds")
+        if self.overflow_team_id is not None and self.overflow_after_seconds is None:
+            raise errors.InvalidPolicy(
+                "overflow_team_id needs overflow_after_seconds", field="overflow_team_id"
+            )
 
     @property
     def reassigns(self) -> bool:

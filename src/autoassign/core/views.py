@@ -110,6 +110,8 @@ class PolicyView:
     reassign_unanswered_after_seconds: int | None
     max_reassignments: int
     reassign_on_reopen: bool
+    overflow_after_seconds: int | None
+    overflow_team_id: int | None
     assigned_inbox_count: int
     created_at: datetime
     updated_at: datetime

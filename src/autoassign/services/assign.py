@@ -224,7 +224,13 @@ async def load_snapshot(
         runnable=runnable,
         candidates=candidates,
         agents=agents,
-        teams=await batch.teams({c.team_id for c in candidates if c.team_id is not None}),
+        teams=await batch.teams(
+            {
+                t
+                for t in (*(c.team_id for c in candidates), runnable.policy.overflow_team_id)
+                if t is not None
+            }
+        ),
     )
 
 

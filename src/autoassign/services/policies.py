@@ -28,6 +28,8 @@ async def get_policy(deps: Deps, account_id: int, policy_id: int) -> PolicyView:
 async def create_policy(deps: Deps, draft: AssignmentPolicy) -> PolicyView:
     """The name must be unique in the account (Conflict otherwise)."""
     async with deps.uow.write() as uow:
+        if draft.overflow_team_id is not None:
+            await uow.teams.require(draft.account_id, [draft.overflow_team_id])
         policy_id = await uow.policies.add(replace(draft, id=0), deps.clock.now())
         return await uow.queries.policy(draft.account_id, policy_id)
 
@@ -38,6 +40,8 @@ async def update_policy(
     """A partial update, validated as a whole policy."""
     async with deps.uow.write() as uow:
         current = await uow.policies.get(account_id, policy_id)
+        if (team_id := patch.get("overflow_team_id")) is not None:
+            await uow.teams.require(account_id, [team_id])
         await uow.policies.save(replace(current, **patch), deps.clock.now())
         view = await uow.queries.policy(account_id, policy_id)
         run = await triggers.inboxes_to_run(

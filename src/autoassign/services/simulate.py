@@ -173,6 +173,8 @@ async def current_setup(deps: Deps, account_id: int, inbox_id: int) -> InboxSetu
             reassign_unanswered_after_seconds=view.reassign_unanswered_after_seconds,
             max_reassignments=view.max_reassignments,
             reassign_on_reopen=view.reassign_on_reopen,
+            overflow_after_seconds=view.overflow_after_seconds,
+            overflow_team_id=view.overflow_team_id,
         )
     limits = {
         p.id: limit.conversation_limit

@@ -58,6 +58,8 @@ REASSIGN_SETTINGS = (
     "reassign_unanswered_after_seconds",
     "max_reassignments",
     "reassign_on_reopen",
+    "overflow_after_seconds",
+    "overflow_team_id",
 )
 
 
@@ -79,6 +81,8 @@ def policy(m: Mapping[Any, Any], prefix: str = "") -> AssignmentPolicy:
         reassign_unanswered_after_seconds=m[f"{prefix}reassign_unanswered_after_seconds"],
         max_reassignments=m[f"{prefix}max_reassignments"],
         reassign_on_reopen=bool(m[f"{prefix}reassign_on_reopen"]),
+        overflow_after_seconds=m[f"{prefix}overflow_after_seconds"],
+        overflow_team_id=m[f"{prefix}overflow_team_id"],
     )
 
 
@@ -196,6 +200,8 @@ def policy_view(row: AnyRow) -> PolicyView:
         reassign_unanswered_after_seconds=row.reassign_unanswered_after_seconds,
         max_reassignments=row.max_reassignments,
         reassign_on_reopen=bool(row.reassign_on_reopen),
+        overflow_after_seconds=row.overflow_after_seconds,
+        overflow_team_id=row.overflow_team_id,
         assigned_inbox_count=row.assigned_inbox_count,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -252,6 +252,10 @@ assignment_policies = sa.Table(
     sa.Column("reassign_unanswered_after_seconds", sa.Integer(), nullable=True),
     sa.Column("max_reassignments", sa.Integer(), nullable=False, server_default="3"),
     sa.Column("reassign_on_reopen", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # overflow (off while null): a team conversation waiting this long widens
+    sa.Column("overflow_after_seconds", sa.Integer(), nullable=True),
+    #: the team it widens to (null: every inbox member)
+    _fk("overflow_team_id", "teams.id", nullable=True, ondelete="SET NULL"),
     sa.UniqueConstraint("account_id", "name"),
     sa.CheckConstraint("fair_distribution_limit > 0", name="limit_positive"),
     sa.CheckConstraint("fair_distribution_window > 0", name="window_positive"),

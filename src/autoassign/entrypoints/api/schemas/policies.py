@@ -90,6 +90,10 @@ class PolicyCreate(Wrapped):
     max_reassignments: int = Field(3, ge=1, le=100)
     #: reassign a conversation reopened while its assignee cannot take it
     reassign_on_reopen: bool = False
+    #: a team conversation waiting this many seconds (since created) may also go to the
+    #: overflow team's members, or to every inbox member without one; null: never
+    overflow_after_seconds: int | None = Field(None, ge=0, le=MAX_WINDOW)
+    overflow_team_id: Id | None = None
 
 
 class PolicyUpdate(WrappedPatch):
@@ -99,6 +103,8 @@ class PolicyUpdate(WrappedPatch):
             "exclude_older_than_hours",
             "reassign_after_absent_seconds",
             "reassign_unanswered_after_seconds",
+            "overflow_after_seconds",
+            "overflow_team_id",
         }
     )
     name: Name | None = None
@@ -114,6 +120,8 @@ class PolicyUpdate(WrappedPatch):
     reassign_unanswered_after_seconds: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
     max_reassignments: int | None = Field(default=None, ge=1, le=100)
     reassign_on_reopen: bool | None = None
+    overflow_after_seconds: int | None = Field(default=None, ge=0, le=MAX_WINDOW)
+    overflow_team_id: Id | None = None
 
 
 class PolicyPublic(Out):
@@ -132,6 +140,8 @@ class PolicyPublic(Out):
     reassign_unanswered_after_seconds: int | None
     max_reassignments: int
     reassign_on_reopen: bool
+    overflow_after_seconds: int | None
+    overflow_team_id: int | None
     assigned_inbox_count: int
     created_at: UnixTime
     updated_at: UnixTime
