@@ -51,7 +51,7 @@ def test_presence_filter_keeps_member_order_and_names_the_rest():
         make_agent_state(2, presence=Presence.OFFLINE),
         make_agent_state(5, presence_expired=True),
     ]
-    online, filters = _presence_filter(agents)
+    online, filters = _presence_filter(agents, T0)
     assert [a.agent_id for a in online] == [4, 3]
     assert online[0] is agents[0]  # the same objects: the batch mutates its own copies
     assert filters == {
@@ -59,7 +59,7 @@ def test_presence_filter_keeps_member_order_and_names_the_rest():
         2: AgentReason.OFFLINE,
         5: AgentReason.PRESENCE_EXPIRED,
     }
-    assert _presence_filter([]) == ([], {})
+    assert _presence_filter([], T0) == ([], {})
 
 
 def test_skip_reasons_add_each_online_rejection_to_the_presence_filters():

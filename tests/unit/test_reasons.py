@@ -4,12 +4,14 @@ every agent reason is one some rule actually gives."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from autoassign.core import eligibility
 from autoassign.core.model import Presence, Team
 from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
+from autoassign.core.schedules import Duty, Leave, Shift
 from tests.factories import make_agent_state
 
 
@@ -56,6 +58,11 @@ def test_outcome_and_skip_reason_are_distinct_enums_with_equal_strings():
     assert not isinstance(OutcomeKind.LOST_RACE, SkipReason)  # yet typed apart
 
 
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
+NIGHTS = Duty("UTC", (Shift(2, 22 * 60, 6 * 60),))
+AWAY = Duty("UTC", (), (Leave(NOON - timedelta(hours=1), NOON + timedelta(hours=1)),))
+
+
 def test_every_agent_reason_is_given_by_some_rule():
     """No reason code is dead: each one is what some rule answers for some agent."""
     team = Team(5, 1, "A", True, frozenset({2}))
@@ -68,6 +75,8 @@ def test_every_agent_reason_is_given_by_some_rule():
         eligibility.agent_rejection(make_agent_state(2, open_load=1, capacity_limit=1), team, 3),
         eligibility.previous_assignee_rule(make_agent_state(4), 4),
         eligibility.presence_rule(make_agent_state(1, opted_out=True)),
+        eligibility.presence_rule(make_agent_state(1, duty=NIGHTS), NOON),
+        eligibility.presence_rule(make_agent_state(1, duty=AWAY), NOON),
         eligibility.agent_rejection(make_agent_state(2, total_load=2, total_limit=2), team, 3),
     }
     assert given == set(AgentReason)

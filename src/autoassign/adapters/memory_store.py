@@ -47,6 +47,7 @@ from autoassign.core.ports import (
     RecordedAssignment,
 )
 from autoassign.core.reassignment import Held, Release
+from autoassign.core.schedules import Duty
 from autoassign.core.selectors import MANUAL
 
 _E = TypeVar("_E", AssignmentPolicy, CapacityPolicy, Agent, Team)
@@ -97,6 +98,8 @@ class MemoryAssignmentStore:
         self._next: dict[str, int] = {}
         #: agent → when they left "online"; conversation → when its assignee got it
         self._away_since: dict[int, datetime] = {}
+        #: agent → working hours and time off (set_duty); absent: always on duty
+        self.duties: dict[int, Duty] = {}
         self._assigned_at: dict[int, datetime] = {}
 
     # seeding and changes (outside any batch) -----------------------------------------
@@ -143,6 +146,12 @@ class MemoryAssignmentStore:
         data = self._inbox(inbox_id)
         data.member_ids = sorted({*data.member_ids, *agent_ids})
         self.version += 1
+
+    def set_duty(self, agent_id: int, duty: Duty | None) -> None:
+        if duty is None:
+            self.duties.pop(agent_id, None)
+        else:
+            self.duties[agent_id] = duty
 
     def set_auto_assign(self, inbox_id: int, agent_id: int, auto_assign: bool) -> None:
         """Opt a member out of (or back into) auto-assignment in the inbox."""
@@ -343,6 +352,7 @@ class MemoryInboxBatch:
                 opted_out=agent_id in data.opted_out,
                 total_load=self._store.total_load(agent_id) if total is not None else 0,
                 total_limit=total,
+                duty=self._store.duties.get(agent_id),
             )
             found.append(Member(state, account, auto))
         return found

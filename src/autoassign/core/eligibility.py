@@ -8,6 +8,7 @@ from datetime import datetime
 from autoassign.core.model import Conversation, Presence, Team
 from autoassign.core.policies import ExclusionRules
 from autoassign.core.reasons import AgentReason, ReassignReason, SkipReason
+from autoassign.core.schedules import Duty, off_duty
 
 
 @dataclass(slots=True)
@@ -35,6 +36,8 @@ class AgentState:
     total_load: int = 0
     #: None: no limit across inboxes
     total_limit: int | None = None
+    #: working hours and time off (None: always on duty)
+    duty: Duty | None = None
 
 
 def conversation_exclusion(
@@ -79,11 +82,14 @@ def previous_assignee_rule(agent: AgentState, barred: int | None) -> AgentReason
     return None
 
 
-def presence_rule(agent: AgentState) -> AgentReason | None:
+def presence_rule(agent: AgentState, now: datetime | None = None) -> AgentReason | None:
     """Only online agents take work; busy and offline never do; nor a member who opted
-    out of auto-assignment in the inbox (judged with presence: once per batch)."""
+    out of auto-assignment in the inbox, nor one off duty at ``now`` (judged with
+    presence: once per batch)."""
     if agent.opted_out:
         return AgentReason.OPTED_OUT
+    if now is not None and (off := off_duty(agent.duty, now)) is not None:
+        return off
     if agent.presence_expired:
         return AgentReason.PRESENCE_EXPIRED
     if agent.presence is Presence.BUSY:

@@ -123,6 +123,12 @@ class DeliveryNotFound(NotFound):
     kind = "webhook delivery"
 
 
+class TimeOffNotFound(NotFound):
+    """A time-off id that is not one of this agent's."""
+
+    kind = "time off"
+
+
 class TokenNotFound(NotFound):
     """An API token id that is not one of the account's."""
 

@@ -21,6 +21,7 @@ from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, ExclusionRules, combine_exclusions
 from autoassign.core.reasons import AgentReason, ReassignReason, SkipReason
+from autoassign.core.schedules import back_on_duty
 from autoassign.core.selectors import Selector, selector_for
 from autoassign.core.windows import frees_at, to_ms
 
@@ -150,7 +151,7 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
 
 
 def _presence_filter(
-    agents: Sequence[AgentState],
+    agents: Sequence[AgentState], now: datetime
 ) -> tuple[list[AgentState], dict[int, AgentReason]]:
     """The online members, in member order, and why each other member is out.
 
@@ -160,7 +161,7 @@ def _presence_filter(
     online: list[AgentState] = []
     filters: dict[int, AgentReason] = {}
     for agent in agents:
-        reason = eligibility.presence_rule(agent)
+        reason = eligibility.presence_rule(agent, now)
         if reason is None:
             online.append(agent)
         else:
@@ -221,13 +222,15 @@ class _Batch:
     rejections: dict[int | None, dict[int, AgentReason]] = field(default_factory=dict)
     #: when team conversations skipped now overflow (``widened``)
     overflow_wakes: list[datetime] = field(default_factory=list)
+    #: members online but off duty now (their return is a wake-up)
+    off_duty: list[AgentState] = field(default_factory=list)
 
     @classmethod
     def start(cls, policy: AssignmentPolicy, agents: Sequence[AgentState], now: datetime) -> _Batch:
         """Copy the members (the plan mutates loads, the snapshot stays as loaded) and
         sort them once into online and filtered out."""
         members = [replace(a) for a in agents]
-        online, filters = _presence_filter(members)
+        online, filters = _presence_filter(members, now)
         limit = policy.fair_distribution_limit
         return cls(
             selector=selector_for(policy.assignment_order),
@@ -239,6 +242,12 @@ class _Batch:
             online=online,
             filters=filters,
             pool=[a for a in online if eligibility.agent_rejection(a, None, limit) is None],
+            off_duty=[
+                a
+                for a in members
+                if a.agent_id in filters
+                and filters[a.agent_id] in (AgentReason.OUTSIDE_WORKING_HOURS, AgentReason.ON_LEAVE)
+            ],
             next_seq=max((a.rotation_seq for a in members), default=0) + 1,
         )
 
@@ -325,6 +334,9 @@ class _Batch:
         """
         skipped = {s.conversation_id for s in self.skips}
         overflow = min(self.overflow_wakes, default=None) if skipped else None
+        if skipped:  # a member coming on duty (a shift starting, a leave ending)
+            back = [t for a in self.off_duty if (t := back_on_duty(a.duty, self.now))]
+            overflow = min([*back, *([overflow] if overflow else [])], default=None)
         waiting = not self.pool or any(s.reason is SkipReason.NO_ELIGIBLE_AGENT for s in self.skips)
         if not waiting:
             return overflow

@@ -95,6 +95,10 @@ class AgentReason(enum.StrEnum):
     PREVIOUS_ASSIGNEE = "previous_assignee"
     #: a member who never receives auto-assignments in this inbox (watcher, supervisor)
     OPTED_OUT = "opted_out"
+    #: outside the agent's working hours (core/schedules.py)
+    OUTSIDE_WORKING_HOURS = "outside_working_hours"
+    #: on time off
+    ON_LEAVE = "on_leave"
     #: holds as many open conversations across all inboxes as the capacity policy allows
     AT_TOTAL_CAPACITY = "at_total_capacity"
 

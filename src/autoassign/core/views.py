@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from autoassign.core.model import Conversation, Presence, Priority, Status
 from autoassign.core.policies import AssignmentOrder, ConversationPriority
 from autoassign.core.reasons import ReassignReason
+from autoassign.core.schedules import Shift
 
 T = TypeVar("T")
 
@@ -91,6 +92,25 @@ class ConversationView:
             reassign_reason=self.reassign_reason,
             sla_due_at=self.sla_due_at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOffView:
+    id: int
+    agent_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DutyView:
+    """An agent's working hours (none: all hours) and time off (core/schedules.py)."""
+
+    agent_id: int
+    time_zone: str
+    shifts: tuple[Shift, ...]
+    time_off: tuple[TimeOffView, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,11 @@ from autoassign.core.ports import (
 )
 from autoassign.core.reasons import AgentReason, OutcomeKind, SkipReason
 from autoassign.core.reassignment import Timer
+from autoassign.core.schedules import back_on_duty
 from autoassign.services.assign import load_snapshot
+
+#: reasons whose agents come back by themselves (a shift starting, a leave ending)
+OFF_DUTY = (AgentReason.OUTSIDE_WORKING_HOURS, AgentReason.ON_LEAVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,11 @@ async def explain_conversation(
         a.agent_id: a.window_frees_at
         for a in snapshot.agents
         if skip.agents.get(a.agent_id) is AgentReason.RATE_LIMITED and a.window_frees_at
+    }
+    until |= {  # off duty: back when a shift starts or the leave ends
+        a.agent_id: back
+        for a in snapshot.agents
+        if skip.agents.get(a.agent_id) in OFF_DUTY and (back := back_on_duty(a.duty, now))
     }
     return explained(
         OutcomeKind.skipped(skip.reason),

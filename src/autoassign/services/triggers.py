@@ -37,6 +37,7 @@ class Trigger(enum.StrEnum):
     ASSIGNEE_LEFT_TEAM = "a conversation moves to a team its assignee is not in (unassigned)"
     UNASSIGNED_BY_HAND = "an open conversation is unassigned by hand"
     AGENT_ONLINE = "an agent's availability becomes online"
+    DUTY_CHANGED = "an agent's working hours or time off change"
     HEARTBEAT_RESUMED = "an auto-offline agent's first heartbeat after a gap"
     MEMBERS_ADDED = "agents are added to the inbox, or a member opts back in"
     AUTO_ASSIGNMENT_ON = "the inbox's auto-assignment is switched on"
@@ -65,6 +66,7 @@ RUNS: Final[Mapping[Trigger, Scope]] = {
     Trigger.ASSIGNEE_LEFT_TEAM: Scope.INBOX,
     Trigger.UNASSIGNED_BY_HAND: Scope.INBOX,
     Trigger.AGENT_ONLINE: Scope.AGENT_INBOXES,
+    Trigger.DUTY_CHANGED: Scope.AGENT_INBOXES,
     Trigger.HEARTBEAT_RESUMED: Scope.AGENT_INBOXES,
     Trigger.MEMBERS_ADDED: Scope.INBOX,
     Trigger.AUTO_ASSIGNMENT_ON: Scope.INBOX,

@@ -10,10 +10,14 @@ locked: other batches are not serialised by them.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from autoassign.adapters.sql.tables import (
+    agent_shifts,
+    agent_time_off,
     agents,
     capacity_policies,
     conversations,
@@ -23,6 +27,7 @@ from autoassign.adapters.sql.tables import (
 from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Presence, Status
 from autoassign.core.ports import Member
+from autoassign.core.schedules import Duty, Leave, Shift
 
 
 async def members(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> list[Member]:
@@ -39,6 +44,8 @@ async def members(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> list[M
             a.account_id,
             a.availability,
             a.auto_offline,
+            a.time_zone,
+            a.has_duty,
             inbox_members.c.auto_assign,
             inbox_capacity_limits.c.conversation_limit,
             capacity_policies.c.total_limit,
@@ -59,6 +66,8 @@ async def members(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> list[M
     found = (await conn.execute(query)).all()
     bound = [r.id for r in found if r.total_limit is not None and r.auto_assign]
     totals = await _totals(conn, bound, lock=lock) if bound else {}
+    scheduled = {r.id: r.time_zone for r in found if r.has_duty}
+    duties = await load_duties(conn, scheduled) if scheduled else {}
     return [
         Member(
             agent=AgentState(
@@ -69,12 +78,30 @@ async def members(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> list[M
                 opted_out=not r.auto_assign,
                 total_load=totals.get(r.id, 0),
                 total_limit=r.total_limit,
+                duty=duties.get(r.id),
             ),
             account_id=r.account_id,
             auto_offline=bool(r.auto_offline),
         )
         for r in found
     ]
+
+
+async def load_duties(conn: AsyncConnection, zones: dict[int, str]) -> dict[int, Duty]:
+    """Working hours and time off of these agents (agent id → time zone)."""
+    s, t = agent_shifts.c, agent_time_off.c
+    shifts: dict[int, list[Shift]] = defaultdict(list)
+    for row in await conn.execute(sa.select(agent_shifts).where(s.agent_id.in_(list(zones)))):
+        shifts[row.agent_id].append(Shift(row.day, row.start_minute, row.end_minute))
+    leaves: dict[int, list[Leave]] = defaultdict(list)
+    for row in await conn.execute(
+        sa.select(agent_time_off).where(t.agent_id.in_(list(zones))).order_by(t.starts_at)
+    ):
+        leaves[row.agent_id].append(Leave(row.starts_at, row.ends_at, row.reason))
+    return {
+        agent_id: Duty(zone_name, tuple(shifts[agent_id]), tuple(leaves[agent_id]))
+        for agent_id, zone_name in zones.items()
+    }
 
 
 async def _totals(conn: AsyncConnection, agent_ids: list[int], *, lock: bool) -> dict[int, int]:

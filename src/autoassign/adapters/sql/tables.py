@@ -76,8 +76,35 @@ agents = sa.Table(
     #: when the agent last left "online" (busy or offline); null while online. The grace
     #: period of reassignment counts from it (core/reassignment.py)
     sa.Column("away_since", UTCDateTime(), nullable=True),
+    #: the IANA zone of the agent's working hours (core/schedules.py)
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    #: the agent has working hours or time off: only then does a batch read them
+    sa.Column("has_duty", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.CheckConstraint("availability IN ('online', 'busy', 'offline')", name="availability"),
     sa.Index(None, "account_id"),
+)
+
+#: weekly working hours, in the agent's time zone and wall-clock minutes
+agent_shifts = sa.Table(
+    "agent_shifts",
+    metadata,
+    _id(),
+    _fk("agent_id", "agents.id"),
+    sa.Column("day", sa.SmallInteger(), nullable=False),
+    sa.Column("start_minute", sa.SmallInteger(), nullable=False),
+    sa.Column("end_minute", sa.SmallInteger(), nullable=False),
+    sa.Index(None, "agent_id"),
+)
+
+agent_time_off = sa.Table(
+    "agent_time_off",
+    metadata,
+    _id(),
+    _fk("agent_id", "agents.id"),
+    sa.Column("starts_at", UTCDateTime(), nullable=False),
+    sa.Column("ends_at", UTCDateTime(), nullable=False),
+    sa.Column("reason", sa.String(255), nullable=False, server_default=""),
+    sa.Index(None, "agent_id", "ends_at"),
 )
 
 inboxes = sa.Table(

@@ -21,6 +21,7 @@ from autoassign.adapters.sql.repositories.agents import SqlAgents
 from autoassign.adapters.sql.repositories.capacity import SqlCapacity
 from autoassign.adapters.sql.repositories.conversations import SqlConversations
 from autoassign.adapters.sql.repositories.deliveries import SqlDeliveries
+from autoassign.adapters.sql.repositories.duty import SqlDuty
 from autoassign.adapters.sql.repositories.inboxes import SqlInboxes
 from autoassign.adapters.sql.repositories.policies import SqlPolicies
 from autoassign.adapters.sql.repositories.runs import SqlRunRequests
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
     def __init__(self, conn: AsyncConnection) -> None:
         self.accounts = SqlAccounts(conn)
         self.agents = SqlAgents(conn)
+        self.duty = SqlDuty(conn)
         self.inboxes = SqlInboxes(conn)
         self.teams = SqlTeams(conn)
         self.conversations = SqlConversations(conn)

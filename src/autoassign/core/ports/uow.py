@@ -29,12 +29,14 @@ from autoassign.core.drafts import (
 from autoassign.core.model import Agent, Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, CapacityPolicy
 from autoassign.core.ports.deliveries import DeliveryRepository
+from autoassign.core.schedules import Leave, Shift
 from autoassign.core.views import (
     AgentView,
     AssignmentEventView,
     CapacityPolicyView,
     ConversationFilter,
     ConversationView,
+    DutyView,
     EventFilter,
     InboxLimitView,
     InboxView,
@@ -80,6 +82,22 @@ class AccountRepository(Protocol):
     async def tokens(self, account_id: int) -> list[ApiTokenView]: ...
     async def revoke_token(self, account_id: int, token_id: int) -> None:
         """TokenNotFound unless the token belongs to the account."""
+        ...
+
+
+class DutyRepository(Protocol):
+    """Working hours and time off (core/schedules.py)."""
+
+    async def get(self, account_id: int, agent_id: int) -> DutyView: ...
+    async def set_shifts(
+        self, account_id: int, agent_id: int, time_zone: str, shifts: tuple[Shift, ...]
+    ) -> None:
+        """Replace the agent's working hours (none: all hours) and set their zone."""
+        ...
+
+    async def add_time_off(self, account_id: int, agent_id: int, leave: Leave) -> int: ...
+    async def delete_time_off(self, account_id: int, agent_id: int, time_off_id: int) -> None:
+        """TimeOffNotFound when it is not one of the agent's."""
         ...
 
 
@@ -277,6 +295,8 @@ class UnitOfWork(Protocol):
     def accounts(self) -> AccountRepository: ...
     @property
     def agents(self) -> AgentRepository: ...
+    @property
+    def duty(self) -> DutyRepository: ...
     @property
     def inboxes(self) -> InboxRepository: ...
     @property

@@ -1,0 +1,51 @@
+"""Agents' working hours and time off: when each works (the rule is core/schedules.py).
+Any change runs the agent's inboxes: a shift that now covers the present, or a leave
+that ended, may let waiting work through, and each run computes the next wake-up."""
+
+from __future__ import annotations
+
+from autoassign.core.ports.uow import UnitOfWork
+from autoassign.core.schedules import Leave, Shift
+from autoassign.core.views import DutyView
+from autoassign.services import triggers
+from autoassign.services.context import Changed, Deps
+
+
+async def get_duty(deps: Deps, account_id: int, agent_id: int) -> DutyView:
+    async with deps.uow.read() as uow:
+        return await uow.duty.get(account_id, agent_id)
+
+
+async def set_working_hours(
+    deps: Deps, account_id: int, agent_id: int, time_zone: str, shifts: tuple[Shift, ...]
+) -> Changed[DutyView]:
+    """Replace the weekly shifts (none: the agent works at all hours)."""
+    async with deps.uow.write() as uow:
+        await uow.duty.set_shifts(account_id, agent_id, time_zone, shifts)
+        view = await uow.duty.get(account_id, agent_id)
+        run = await _runs(uow, deps, agent_id)
+    return Changed(view, run)
+
+
+async def add_time_off(
+    deps: Deps, account_id: int, agent_id: int, leave: Leave
+) -> Changed[DutyView]:
+    async with deps.uow.write() as uow:
+        await uow.duty.add_time_off(account_id, agent_id, leave)
+        view = await uow.duty.get(account_id, agent_id)
+        run = await _runs(uow, deps, agent_id)
+    return Changed(view, run)
+
+
+async def delete_time_off(
+    deps: Deps, account_id: int, agent_id: int, time_off_id: int
+) -> Changed[None]:
+    async with deps.uow.write() as uow:
+        await uow.duty.delete_time_off(account_id, agent_id, time_off_id)
+        run = await _runs(uow, deps, agent_id)
+    return Changed(None, run)
+
+
+async def _runs(uow: UnitOfWork, deps: Deps, agent_id: int) -> frozenset[int]:
+    fired = {triggers.Trigger.DUTY_CHANGED}
+    return await triggers.inboxes_to_run(uow, deps.clock.now(), fired, agent_id=agent_id)
