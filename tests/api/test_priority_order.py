@@ -111,3 +111,41 @@ def test_a_team_conversation_overflows_after_the_wait(api: Api, account: Account
         "POST", account, "/assignment_policies", json={"name": "Y", "overflow_team_id": spare["id"]}
     )
     assert lonely.status_code == 422
+
+
+def test_a_returning_contact_gets_their_earlier_agent(api: Api, account: Account):
+    """Issue 13.3: sticky_days remembers the contact's agent in the inbox; an explicit
+    preferred agent wins too; a preferred agent at a limit is waited for, then not."""
+    a, b = api.agent(account, "A")["id"], api.agent(account, "B")["id"]
+    inbox = api.inbox(account, [a, b], policy={"sticky_days": 30, "preferred_hold_seconds": 1})
+    first = api.conversation(account, inbox["id"], contact_id=77)
+    agent = first["assignee_id"]
+    api.ok("PATCH", account, f"/conversations/{first['id']}", json={"status": "resolved"})
+    for _ in range(3):  # the rotation would alternate; the contact stays with their agent
+        again = api.conversation(account, inbox["id"], contact_id=77)
+        assert again["assignee_id"] == agent
+        api.ok("PATCH", account, f"/conversations/{again['id']}", json={"status": "resolved"})
+    other = b if agent == a else a
+    named = api.conversation(account, inbox["id"], contact_id=77, preferred_agent_id=other)
+    assert named["assignee_id"] == other
+    # the preferred agent at a capacity of 1: held one second for them, then anyone
+    capacity = api.ok("POST", account, "/agent_capacity_policies", json={"name": "one"})
+    api.ok(
+        "POST",
+        account,
+        f"/agent_capacity_policies/{capacity['id']}/inbox_limits",
+        json={"inbox_id": inbox["id"], "conversation_limit": 1},
+    )
+    api.ok(
+        "POST", account, f"/agent_capacity_policies/{capacity['id']}/users", json={"user_id": other}
+    )
+    held = api.conversation(account, inbox["id"], preferred_agent_id=other)
+    assert held["assignee_id"] is None
+    why = api.ok("GET", account, f"/conversations/{held['id']}/assignment_explanation")
+    assert why["result"] == "held_for_preferred_agent"
+    deadline = time.monotonic() + 15
+    while api.ok("GET", account, f"/conversations/{held['id']}")["assignee_id"] is None:
+        assert time.monotonic() < deadline, "the hold never ended"
+        time.sleep(0.1)
+        api.drain()
+    assert api.ok("GET", account, f"/conversations/{held['id']}")["assignee_id"] == agent

@@ -418,6 +418,15 @@ class MemoryInboxBatch:
             released.add(h.conversation_id)
         return released
 
+    async def previous_agents(self, contact_ids: set[int], since: datetime) -> dict[int, int]:
+        found: dict[int, int] = {}
+        conversations = self._store._conversations
+        for record in self._data.records:  # oldest first: the latest wins
+            c = conversations.get(record.conversation_id)
+            if c is not None and c.contact_id in contact_ids and record.assigned_at > since:
+                found[c.contact_id] = record.agent_id
+        return found
+
     async def teams(self, team_ids: set[int]) -> dict[int, Team]:
         teams = self._store._teams
         return {tid: teams[tid] for tid in team_ids if tid in teams}

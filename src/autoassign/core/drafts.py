@@ -61,6 +61,8 @@ class ConversationPatch(TypedDict, total=False):
     last_activity_at: datetime
     #: None removes the due time
     sla_due_at: datetime | None
+    contact_id: int | None
+    preferred_agent_id: int | None
 
 
 class ConversationChanges(ConversationPatch, total=False):
@@ -137,6 +139,8 @@ class PolicyPatch(TypedDict, total=False):
     reassign_on_reopen: bool
     overflow_after_seconds: int | None
     overflow_team_id: int | None
+    sticky_days: int | None
+    preferred_hold_seconds: int
 
 
 class CapacityPatch(TypedDict, total=False):

@@ -113,6 +113,11 @@ class Conversation:
     assignee_id: int | None = None
     #: when the first response is due (the ``sla_due`` order serves the earliest first)
     sla_due_at: datetime | None = None
+    #: the customer (Chatwoot's contact); the sticky rule prefers their earlier agent
+    contact_id: int | None = None
+    #: the agent to prefer: set explicitly, or the contact's earlier agent in this inbox
+    #: (filled in by the batch when the policy is sticky)
+    preferred_agent_id: int | None = None
     #: whom the engine took it from, and why, until it is assigned again
     previous_assignee_id: int | None = None
     reassign_reason: ReassignReason | None = None

@@ -25,6 +25,11 @@ from autoassign.core.schedules import back_on_duty
 from autoassign.core.selectors import Selector, selector_for
 from autoassign.core.windows import frees_at, to_ms
 
+#: what a preferred agent may be held back by and still be waited for (the hold)
+LIMITS = frozenset(
+    {AgentReason.RATE_LIMITED, AgentReason.AT_CAPACITY, AgentReason.AT_TOTAL_CAPACITY}
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RunnableInbox:
@@ -133,11 +138,18 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
             team, overflows_at = batch.widened(team, conversation, teams)
             barred = eligibility.barred_agent(conversation)
             eligible = batch.eligible(team, barred)
-            if eligible:
+            preferred = batch.preferred(conversation, team, eligible, barred)
+            if isinstance(preferred, AgentState):
+                batch.take(preferred, conversation, len(eligible), "preferred agent")
+            elif preferred is not None:  # held for the preferred agent until then
+                batch.time_wakes.append(preferred)
+                held = batch.skip_reasons(team)
+                batch.skips.append(Skip(conversation.id, SkipReason.HELD_FOR_PREFERRED_AGENT, held))
+            elif eligible:
                 batch.take(batch.selector.choose(eligible), conversation, len(eligible))
             else:
                 if overflows_at is not None:  # time alone will widen it
-                    batch.overflow_wakes.append(overflows_at)
+                    batch.time_wakes.append(overflows_at)
                 reasons = batch.skip_reasons(team)
                 if barred is not None:
                     barring = {
@@ -220,8 +232,9 @@ class _Batch:
     rotation: dict[int, int] = field(default_factory=dict)
     #: team id (None: no team) → reasons of a skip, valid until the next assignment
     rejections: dict[int | None, dict[int, AgentReason]] = field(default_factory=dict)
-    #: when team conversations skipped now overflow (``widened``)
-    overflow_wakes: list[datetime] = field(default_factory=list)
+    #: moments time alone lets a skipped conversation through: its overflow
+    #: (``widened``), the end of its hold for a preferred agent (``preferred``)
+    time_wakes: list[datetime] = field(default_factory=list)
     #: members online but off duty now (their return is a wake-up)
     off_duty: list[AgentState] = field(default_factory=list)
 
@@ -282,6 +295,36 @@ class _Batch:
         members = team.member_ids | (overflow.member_ids if overflow is not None else frozenset())
         return replace(team, id=-team.id, member_ids=members), None  # its own cache key
 
+    def preferred(
+        self,
+        conversation: Conversation,
+        team: Team | None,
+        eligible: Sequence[AgentState],
+        barred: int | None,
+    ) -> AgentState | datetime | None:
+        """The sticky rule: the conversation's preferred agent when they can take it;
+        the end of its hold when they are online but at a limit (it waits for them
+        until ``preferred_hold_seconds`` after it was created); None: anyone (they are
+        offline, not allowed, or the hold is over)."""
+        wanted = conversation.preferred_agent_id
+        if wanted is None or wanted == barred:
+            return None
+        for agent in eligible:
+            if agent.agent_id == wanted:
+                return agent
+        hold_until = conversation.created_at + timedelta(seconds=self.policy.preferred_hold_seconds)
+        if self.now >= hold_until:
+            return None
+        for agent in self.online:
+            if agent.agent_id == wanted:
+                if eligibility.agent_rejection(agent, team, self.limit) not in LIMITS:
+                    return None
+                frees = eligibility.frees_by_time(agent, self.limit)
+                if frees is not None and frees < hold_until:  # back under the limit first
+                    self.time_wakes.append(frees)
+                return hold_until
+        return None
+
     def skip_reasons(self, team: Team | None) -> dict[int, AgentReason]:
         """``_skip_reasons`` for ``team``, computed once per team between assignments:
         nothing a skip does changes them."""
@@ -293,7 +336,13 @@ class _Batch:
             )
         return reasons
 
-    def take(self, chosen: AgentState, conversation: Conversation, considered: int) -> None:
+    def take(
+        self,
+        chosen: AgentState,
+        conversation: Conversation,
+        considered: int,
+        why: str | None = None,
+    ) -> None:
         """Give ``conversation`` to ``chosen`` and count it at once.
 
         The next decision sees the new load, window count and rotation, which is what
@@ -318,7 +367,7 @@ class _Batch:
                 agent_id=chosen.agent_id,
                 team_id=conversation.team_id,
                 selector=name,
-                reason=f"{name} among {considered} eligible of {self.members} members",
+                reason=why or f"{name} among {considered} eligible of {self.members} members",
                 previous_agent_id=conversation.previous_assignee_id,
                 reassign_reason=conversation.reassign_reason,
             )
@@ -333,7 +382,7 @@ class _Batch:
         free again. Events (capacity freed, someone online) trigger runs themselves.
         """
         skipped = {s.conversation_id for s in self.skips}
-        overflow = min(self.overflow_wakes, default=None) if skipped else None
+        overflow = min(self.time_wakes, default=None) if skipped else None
         if skipped:  # a member coming on duty (a shift starting, a leave ending)
             back = [t for a in self.off_duty if (t := back_on_duty(a.duty, self.now))]
             overflow = min([*back, *([overflow] if overflow else [])], default=None)

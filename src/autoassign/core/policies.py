@@ -108,6 +108,12 @@ class AssignmentPolicy:
     #: team's members, or to every inbox member when there is no overflow team
     overflow_after_seconds: int | None = None
     overflow_team_id: int | None = None
+    # sticky agents (core/planner.py ``_Batch.preferred``)
+    #: prefer the contact's previous assignee in this inbox within this many days;
+    #: None: only an explicit ``preferred_agent_id`` is preferred
+    sticky_days: int | None = None
+    #: a preferred agent online but at a limit is waited for this long (since created)
+    preferred_hold_seconds: int = 0
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -132,6 +138,8 @@ class AssignmentPolicy:
         )
         _positive(self.max_reassignments, "max_reassignments")
         _not_negative(self.overflow_after_seconds, "overflow_after_seconds")
+        _positive(self.sticky_days, "sticky_days", allow_none=True)
+        _not_negative(self.preferred_hold_seconds, "preferred_hold_seconds")
         if self.overflow_team_id is not None and self.overflow_after_seconds is None:
             raise errors.InvalidPolicy(
                 "overflow_team_id needs overflow_after_seconds", field="overflow_team_id"

@@ -30,6 +30,8 @@ class SkipReason(enum.StrEnum):
     NO_ELIGIBLE_AGENT = "no_eligible_agent"
     #: planned, but the row changed before the claim (assigned by someone else, closed, re-teamed)
     LOST_RACE = "lost_race"
+    #: its preferred agent is online but at a limit: it waits for them until the hold ends
+    HELD_FOR_PREFERRED_AGENT = "held_for_preferred_agent"
 
 
 class OutcomeKind(enum.StrEnum):
@@ -57,6 +59,7 @@ class OutcomeKind(enum.StrEnum):
     NO_AGENT_ONLINE = SkipReason.NO_AGENT_ONLINE.value
     NO_ELIGIBLE_AGENT = SkipReason.NO_ELIGIBLE_AGENT.value
     LOST_RACE = SkipReason.LOST_RACE.value
+    HELD_FOR_PREFERRED_AGENT = SkipReason.HELD_FOR_PREFERRED_AGENT.value
 
     @classmethod
     def skipped(cls, reason: SkipReason) -> OutcomeKind:

@@ -63,6 +63,8 @@ class ConversationView:
     updated_at: datetime
     labels: tuple[str, ...] = ()
     sla_due_at: datetime | None = None
+    contact_id: int | None = None
+    preferred_agent_id: int | None = None
     # activity and reassignment (core/reassignment.py)
     assigned_at: datetime | None = None
     waiting_since: datetime | None = None
@@ -91,6 +93,8 @@ class ConversationView:
             previous_assignee_id=self.previous_assignee_id,
             reassign_reason=self.reassign_reason,
             sla_due_at=self.sla_due_at,
+            contact_id=self.contact_id,
+            preferred_agent_id=self.preferred_agent_id,
         )
 
 
@@ -132,6 +136,8 @@ class PolicyView:
     reassign_on_reopen: bool
     overflow_after_seconds: int | None
     overflow_team_id: int | None
+    sticky_days: int | None
+    preferred_hold_seconds: int
     assigned_inbox_count: int
     created_at: datetime
     updated_at: datetime

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from autoassign.core import errors, reassignment
 from autoassign.core.eligibility import AgentState
@@ -195,6 +195,29 @@ async def due_releases(
     return found
 
 
+async def _with_preferences(
+    batch: InboxBatch,
+    policy: AssignmentPolicy,
+    candidates: Sequence[Conversation],
+    now: datetime,
+) -> Sequence[Conversation]:
+    """The sticky rule's memory: a conversation without an explicit preferred agent
+    prefers its contact's latest assignee in the inbox within ``sticky_days``."""
+    if policy.sticky_days is None:
+        return candidates
+    contacts = {c.contact_id for c in candidates if c.contact_id and not c.preferred_agent_id}
+    if not contacts:
+        return candidates
+    since = now - timedelta(days=policy.sticky_days)
+    known = await batch.previous_agents({c for c in contacts if c is not None}, since)
+    return [
+        replace(c, preferred_agent_id=known.get(c.contact_id))
+        if c.contact_id in known and not c.preferred_agent_id
+        else c
+        for c in candidates
+    ]
+
+
 def _with_wake(plan: AssignmentPlan, wake_at: datetime | None) -> AssignmentPlan:
     """The plan's wake-up, or the timers' when that is earlier."""
     if wake_at is None or (plan.wake_at is not None and plan.wake_at <= wake_at):
@@ -217,6 +240,7 @@ async def load_snapshot(
     dry run (explain, no lock) must not write it, or it could erase the entries of a
     batch running meanwhile, so it counts from the recorded assignments instead."""
     members = await batch.members(lock=rebuild)
+    candidates = await _with_preferences(batch, runnable.policy, candidates, now)
     agents = await _agent_states(
         batch, state, runnable.inbox.id, members, runnable.policy, now, rebuild=rebuild
     )

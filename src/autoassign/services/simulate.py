@@ -175,6 +175,8 @@ async def current_setup(deps: Deps, account_id: int, inbox_id: int) -> InboxSetu
             reassign_on_reopen=view.reassign_on_reopen,
             overflow_after_seconds=view.overflow_after_seconds,
             overflow_team_id=view.overflow_team_id,
+            sticky_days=view.sticky_days,
+            preferred_hold_seconds=view.preferred_hold_seconds,
         )
     limits = {
         p.id: limit.conversation_limit

@@ -60,6 +60,8 @@ REASSIGN_SETTINGS = (
     "reassign_on_reopen",
     "overflow_after_seconds",
     "overflow_team_id",
+    "sticky_days",
+    "preferred_hold_seconds",
 )
 
 
@@ -83,6 +85,8 @@ def policy(m: Mapping[Any, Any], prefix: str = "") -> AssignmentPolicy:
         reassign_on_reopen=bool(m[f"{prefix}reassign_on_reopen"]),
         overflow_after_seconds=m[f"{prefix}overflow_after_seconds"],
         overflow_team_id=m[f"{prefix}overflow_team_id"],
+        sticky_days=m[f"{prefix}sticky_days"],
+        preferred_hold_seconds=m[f"{prefix}preferred_hold_seconds"],
     )
 
 
@@ -174,6 +178,8 @@ def conversation_view(row: AnyRow, labels: Iterable[str] = ()) -> ConversationVi
         updated_at=row.updated_at,
         labels=tuple(sorted(labels)),
         sla_due_at=row.sla_due_at,
+        contact_id=row.contact_id,
+        preferred_agent_id=row.preferred_agent_id,
         assigned_at=row.assigned_at,
         waiting_since=row.waiting_since,
         first_reply_created_at=row.first_reply_at,
@@ -202,6 +208,8 @@ def policy_view(row: AnyRow) -> PolicyView:
         reassign_on_reopen=bool(row.reassign_on_reopen),
         overflow_after_seconds=row.overflow_after_seconds,
         overflow_team_id=row.overflow_team_id,
+        sticky_days=row.sticky_days,
+        preferred_hold_seconds=row.preferred_hold_seconds,
         assigned_inbox_count=row.assigned_inbox_count,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -121,6 +121,8 @@ class SqlInboxBatch:
             c.previous_assignee_id,
             c.reassign_reason,
             c.sla_due_at,
+            c.contact_id,
+            c.preferred_agent_id,
         ).where(
             c.inbox_id == self.inbox_id,
             c.status == Status.OPEN.value,
@@ -148,19 +150,23 @@ class SqlInboxBatch:
         # built directly: every row is open, unassigned and in this inbox (the query says so)
         return [
             Conversation(
-                id=cid,
+                id=row.id,
                 account_id=self.account_id,
                 inbox_id=self.inbox_id,
-                created_at=created_at,
-                last_activity_at=last_activity_at,
-                labels=frozenset(labels.get(cid, ())),
-                priority=Priority(priority) if priority else None,
-                team_id=team_id,
-                previous_assignee_id=previous,
-                reassign_reason=ReassignReason(why) if why else None,
-                sla_due_at=due,
+                created_at=row.created_at,
+                last_activity_at=row.last_activity_at,
+                labels=frozenset(labels.get(row.id, ())),
+                priority=Priority(row.priority) if row.priority else None,
+                team_id=row.team_id,
+                previous_assignee_id=row.previous_assignee_id,
+                reassign_reason=ReassignReason(row.reassign_reason)
+                if row.reassign_reason
+                else None,
+                sla_due_at=row.sla_due_at,
+                contact_id=row.contact_id,
+                preferred_agent_id=row.preferred_agent_id,
             )
-            for cid, team_id, priority, created_at, last_activity_at, previous, why, due in found
+            for row in found
         ]
 
     async def _labels(self, ids: list[int]) -> dict[int, list[str]]:
@@ -184,6 +190,21 @@ class SqlInboxBatch:
 
     async def release(self, releases: Sequence[Release], now: datetime) -> set[int]:
         return await reassign.release(self._conn, self.inbox_id, releases, now)
+
+    async def previous_agents(self, contact_ids: set[int], since: datetime) -> dict[int, int]:
+        c, s = conversations.c, assignments.c
+        found = await self._conn.execute(
+            sa.select(c.contact_id, s.agent_id)
+            .join(conversations, c.id == s.conversation_id)
+            .where(
+                s.inbox_id == self.inbox_id,
+                c.inbox_id == self.inbox_id,
+                c.contact_id.in_(sorted(contact_ids)),
+                s.assigned_at > since,
+            )
+            .order_by(s.id)
+        )
+        return {contact: agent for contact, agent in found.all()}  # the latest wins
 
     async def teams(self, team_ids: set[int]) -> dict[int, Team]:
         if not team_ids:

@@ -190,6 +190,10 @@ conversations = sa.Table(
     sa.Column("priority_order", sa.SmallInteger(), nullable=False, server_default="4"),
     #: when the first response is due
     sa.Column("sla_due_at", UTCDateTime(), nullable=True),
+    #: the customer; the sticky rule prefers their earlier agent in the inbox
+    sa.Column("contact_id", sa.BigInteger(), nullable=True),
+    #: an agent to prefer, set explicitly (no foreign key: a preference, not a link)
+    sa.Column("preferred_agent_id", Id, nullable=True),
     sa.CheckConstraint("status IN ('open', 'pending', 'resolved', 'snoozed')", name="status"),
     sa.CheckConstraint(
         "priority IS NULL OR priority IN ('low', 'medium', 'high', 'urgent')", name="priority"
@@ -243,6 +247,7 @@ conversations = sa.Table(
         sqlite_where=_OPEN_ASSIGNED,
     ),
     sa.Index(None, "account_id", "inbox_id", "status"),
+    sa.Index(None, "inbox_id", "contact_id"),
     sa.Index(None, "assignee_id"),
     sa.Index(None, "team_id"),
 )
@@ -283,6 +288,9 @@ assignment_policies = sa.Table(
     sa.Column("overflow_after_seconds", sa.Integer(), nullable=True),
     #: the team it widens to (null: every inbox member)
     _fk("overflow_team_id", "teams.id", nullable=True, ondelete="SET NULL"),
+    # sticky agents (off while sticky_days is null and no conversation names an agent)
+    sa.Column("sticky_days", sa.Integer(), nullable=True),
+    sa.Column("preferred_hold_seconds", sa.Integer(), nullable=False, server_default="0"),
     sa.UniqueConstraint("account_id", "name"),
     sa.CheckConstraint("fair_distribution_limit > 0", name="limit_positive"),
     sa.CheckConstraint("fair_distribution_window > 0", name="window_positive"),

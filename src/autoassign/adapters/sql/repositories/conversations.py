@@ -32,6 +32,8 @@ def _values(account_id: int, draft: Conversation, now: datetime) -> dict[str, An
         "priority": draft.priority.value if draft.priority else None,
         "priority_order": priority_order(draft.priority),
         "sla_due_at": draft.sla_due_at,
+        "contact_id": draft.contact_id,
+        "preferred_agent_id": draft.preferred_agent_id,
         "team_id": draft.team_id,
         "assignee_id": draft.assignee_id,
         "created_at": draft.created_at,

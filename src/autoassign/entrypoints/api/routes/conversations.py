@@ -48,6 +48,8 @@ async def create_conversation(
         team_id=body.team_id,
         assignee_id=body.assignee_id,
         sla_due_at=body.sla_due_at,
+        contact_id=body.contact_id,
+        preferred_agent_id=body.preferred_agent_id,
     )
     changed = await conversations.create_conversation(engine.deps, draft)
     return ConversationPublic.model_validate(queue_runs(tasks, engine, changed))

@@ -48,10 +48,14 @@ class ConversationCreate(Body):
     last_activity_at: Timestamp | None = None
     #: when the first response is due (the policy's ``sla_due`` order serves it first)
     sla_due_at: Timestamp | None = None
+    #: the customer (Chatwoot's contact id): a sticky policy prefers their earlier agent
+    contact_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    #: an agent to prefer for this conversation
+    preferred_agent_id: Id | None = None
 
 
 class ConversationUpdate(Patch):
-    nullable = frozenset({"team_id", "priority", "sla_due_at"})
+    nullable = frozenset({"team_id", "priority", "sla_due_at", "contact_id", "preferred_agent_id"})
     status: Status | None = None
     #: null removes the team
     team_id: Id | None = None
@@ -61,6 +65,8 @@ class ConversationUpdate(Patch):
     last_activity_at: Timestamp | None = None
     #: null removes the due time
     sla_due_at: Timestamp | None = None
+    contact_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    preferred_agent_id: Id | None = None
 
 
 class ConversationPublic(Out):
@@ -76,6 +82,8 @@ class ConversationPublic(Out):
     last_activity_at: UnixTime
     updated_at: UnixTime
     sla_due_at: UnixTime | None
+    contact_id: int | None
+    preferred_agent_id: int | None
     #: when the current assignee got it
     assigned_at: UnixTime | None
     #: the oldest customer message no agent has answered (Chatwoot's waiting_since)

@@ -94,6 +94,11 @@ class PolicyCreate(Wrapped):
     #: overflow team's members, or to every inbox member without one; null: never
     overflow_after_seconds: int | None = Field(None, ge=0, le=MAX_WINDOW)
     overflow_team_id: Id | None = None
+    #: prefer the contact's previous assignee in the inbox within this many days (a
+    #: conversation's preferred_agent_id is preferred in any case); null: no memory
+    sticky_days: int | None = Field(None, ge=1, le=3650)
+    #: a preferred agent online but at a limit is waited for this many seconds
+    preferred_hold_seconds: int = Field(0, ge=0, le=MAX_WINDOW)
 
 
 class PolicyUpdate(WrappedPatch):
@@ -105,6 +110,7 @@ class PolicyUpdate(WrappedPatch):
             "reassign_unanswered_after_seconds",
             "overflow_after_seconds",
             "overflow_team_id",
+            "sticky_days",
         }
     )
     name: Name | None = None
@@ -122,6 +128,8 @@ class PolicyUpdate(WrappedPatch):
     reassign_on_reopen: bool | None = None
     overflow_after_seconds: int | None = Field(default=None, ge=0, le=MAX_WINDOW)
     overflow_team_id: Id | None = None
+    sticky_days: int | None = Field(default=None, ge=1, le=3650)
+    preferred_hold_seconds: int | None = Field(default=None, ge=0, le=MAX_WINDOW)
 
 
 class PolicyPublic(Out):
@@ -142,6 +150,8 @@ class PolicyPublic(Out):
     reassign_on_reopen: bool
     overflow_after_seconds: int | None
     overflow_team_id: int | None
+    sticky_days: int | None
+    preferred_hold_seconds: int
     assigned_inbox_count: int
     created_at: UnixTime
     updated_at: UnixTime
