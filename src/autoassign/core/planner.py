@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from autoassign.core import eligibility
+from autoassign.core import eligibility, routing
 from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, ExclusionRules, combine_exclusions
@@ -24,11 +24,6 @@ from autoassign.core.reasons import AgentReason, ReassignReason, SkipReason
 from autoassign.core.schedules import back_on_duty
 from autoassign.core.selectors import Selector, selector_for
 from autoassign.core.windows import frees_at, to_ms
-
-#: what a preferred agent may be held back by and still be waited for (the hold)
-LIMITS = frozenset(
-    {AgentReason.RATE_LIMITED, AgentReason.AT_CAPACITY, AgentReason.AT_TOTAL_CAPACITY}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +130,16 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
             )
         else:
             team = teams.get(conversation.team_id) if conversation.team_id is not None else None
-            team, overflows_at = batch.widened(team, conversation, teams)
+            team, overflows_at = routing.widened(runnable.policy, now, team, conversation, teams)
             barred = eligibility.barred_agent(conversation)
             eligible = batch.eligible(team, barred)
-            preferred = batch.preferred(conversation, team, eligible, barred)
-            if isinstance(preferred, AgentState):
+            preferred, frees = routing.preferred(
+                runnable.policy, now, batch.limit, batch.online, conversation, team, barred
+            )
+            if isinstance(preferred, AgentState) and preferred in eligible:
                 batch.take(preferred, conversation, len(eligible), "preferred agent")
-            elif preferred is not None:  # held for the preferred agent until then
-                batch.time_wakes.append(preferred)
+            elif isinstance(preferred, datetime):  # held for the preferred agent until then
+                batch.time_wakes.extend(t for t in (preferred, frees) if t is not None)
                 held = batch.skip_reasons(team)
                 batch.skips.append(Skip(conversation.id, SkipReason.HELD_FOR_PREFERRED_AGENT, held))
             elif eligible:
@@ -275,55 +272,6 @@ class _Batch:
             if (team is None or a.agent_id in team.member_ids)
             and eligibility.previous_assignee_rule(a, barred) is None
         ]
-
-    def widened(
-        self, team: Team | None, conversation: Conversation, teams: Mapping[int, Team]
-    ) -> tuple[Team | None, datetime | None]:
-        """The members a team conversation may go to: its team's, and once it has waited
-        ``overflow_after_seconds`` (since created) also the overflow team's (None: every
-        member). Before that, also when it will overflow: a wake-up if it is skipped."""
-        after = self.policy.overflow_after_seconds
-        if team is None or after is None:
-            return team, None
-        overflows_at = conversation.created_at + timedelta(seconds=after)
-        if self.now < overflows_at:
-            return team, overflows_at
-        extra = self.policy.overflow_team_id
-        if extra is None:
-            return None, None
-        overflow = teams.get(extra)
-        members = team.member_ids | (overflow.member_ids if overflow is not None else frozenset())
-        return replace(team, id=-team.id, member_ids=members), None  # its own cache key
-
-    def preferred(
-        self,
-        conversation: Conversation,
-        team: Team | None,
-        eligible: Sequence[AgentState],
-        barred: int | None,
-    ) -> AgentState | datetime | None:
-        """The sticky rule: the conversation's preferred agent when they can take it;
-        the end of its hold when they are online but at a limit (it waits for them
-        until ``preferred_hold_seconds`` after it was created); None: anyone (they are
-        offline, not allowed, or the hold is over)."""
-        wanted = conversation.preferred_agent_id
-        if wanted is None or wanted == barred:
-            return None
-        for agent in eligible:
-            if agent.agent_id == wanted:
-                return agent
-        hold_until = conversation.created_at + timedelta(seconds=self.policy.preferred_hold_seconds)
-        if self.now >= hold_until:
-            return None
-        for agent in self.online:
-            if agent.agent_id == wanted:
-                if eligibility.agent_rejection(agent, team, self.limit) not in LIMITS:
-                    return None
-                frees = eligibility.frees_by_time(agent, self.limit)
-                if frees is not None and frees < hold_until:  # back under the limit first
-                    self.time_wakes.append(frees)
-                return hold_until
-        return None
 
     def skip_reasons(self, team: Team | None) -> dict[int, AgentReason]:
         """``_skip_reasons`` for ``team``, computed once per team between assignments:
