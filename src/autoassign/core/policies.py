@@ -108,7 +108,7 @@ class AssignmentPolicy:
     #: team's members, or to every inbox member when there is no overflow team
     overflow_after_seconds: int | None = None
     overflow_team_id: int | None = None
-    # sticky agents (core/planner.py ``_Batch.preferred``)
+    # sticky agents (core/routing.py ``preferred``)
     #: prefer the contact's previous assignee in this inbox within this many days;
     #: None: only an explicit ``preferred_agent_id`` is preferred
     sticky_days: int | None = None

@@ -1,7 +1,7 @@
 """Overflow: a team conversation waiting too long widens to another team or to everyone
 
 Issue 13.5: ``overflow_after_seconds`` and ``overflow_team_id`` on assignment policies
-(core/planner.py ``_Batch.widened``).
+(core/routing.py ``widened``).
 
 Revision ID: 9e1a3c5b7d2f
 Revises: 6d2f4b8e0a1c
