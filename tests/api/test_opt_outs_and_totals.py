@@ -20,7 +20,12 @@ def test_a_watcher_never_receives_auto_assignments(api: Api, account: Account):
     member = api.ok(
         "PATCH", account, f"/inboxes/{inbox['id']}/members/{watcher}", json={"auto_assign": False}
     )
-    assert member == {"inbox_id": inbox["id"], "agent_id": watcher, "auto_assign": False}
+    assert member == {
+        "inbox_id": inbox["id"],
+        "agent_id": watcher,
+        "auto_assign": False,
+        "weight": 1,
+    }
     for _ in range(3):
         assert api.conversation(account, inbox["id"])["assignee_id"] == worker
     api.ok("PATCH", account, f"/agents/{worker}", json={"availability": "offline"})
@@ -80,3 +85,19 @@ def test_a_total_limit_holds_across_inboxes_and_frees_them_all(api: Api, account
         "POST", account, "/agent_capacity_policies", json={"name": "Z", "total_limit": 0}
     )
     assert refused.status_code == 422
+
+
+def test_weighted_shares(api: Api, account: Account):
+    """Issue 13.6: a member with weight 3 takes three conversations for each of a member
+    with weight 1 (weighted round robin)."""
+    senior, junior = api.agent(account, "Senior")["id"], api.agent(account, "Junior")["id"]
+    inbox = api.inbox(account, [senior, junior], policy={"fair_distribution_limit": 1000})
+    weighted = api.ok(
+        "PATCH", account, f"/inboxes/{inbox['id']}/members/{senior}", json={"weight": 3}
+    )
+    assert (weighted["weight"], weighted["auto_assign"]) == (3, True)
+    got = [api.conversation(account, inbox["id"])["assignee_id"] for _ in range(8)]
+    assert got.count(senior) == 6
+    assert got.count(junior) == 2
+    bad = api.call("PATCH", account, f"/inboxes/{inbox['id']}/members/{senior}", json={"weight": 0})
+    assert bad.status_code == 422

@@ -76,8 +76,9 @@ class _InboxData:
     #: configuration changes far less often)
     version: int = -1
     settings: InboxSettings | None = None
-    #: members who never receive auto-assignments here
+    #: members who never receive auto-assignments here, and members' weights (1 if absent)
     opted_out: set[int] = field(default_factory=set)
+    weights: dict[int, int] = field(default_factory=dict)
     #: (agent id, presence, capacity limit, account id, auto offline) per member
     roster: list[tuple[int, Presence, int | None, int, bool]] = field(default_factory=list)
 
@@ -153,13 +154,14 @@ class MemoryAssignmentStore:
         else:
             self.duties[agent_id] = duty
 
-    def set_auto_assign(self, inbox_id: int, agent_id: int, auto_assign: bool) -> None:
-        """Opt a member out of (or back into) auto-assignment in the inbox."""
-        opted_out = self._inbox(inbox_id).opted_out
+    def set_member(self, inbox_id: int, agent_id: int, auto_assign: bool, weight: int) -> None:
+        """Opt a member out of (or back into) auto-assignment in the inbox; weight them."""
+        data = self._inbox(inbox_id)
         if auto_assign:
-            opted_out.discard(agent_id)
+            data.opted_out.discard(agent_id)
         else:
-            opted_out.add(agent_id)
+            data.opted_out.add(agent_id)
+        data.weights[agent_id] = weight
 
     def total_limit(self, agent_id: int) -> int | None:
         policy_id = self._agents[agent_id].capacity_policy_id
@@ -353,6 +355,7 @@ class MemoryInboxBatch:
                 total_load=self._store.total_load(agent_id) if total is not None else 0,
                 total_limit=total,
                 duty=self._store.duties.get(agent_id),
+                weight=data.weights.get(agent_id, 1),
             )
             found.append(Member(state, account, auto))
         return found

@@ -32,6 +32,15 @@ class MembersChanged:
     removed: frozenset[int] = frozenset()
 
 
+class MemberChange(TypedDict, total=False):
+    """How one inbox member takes part in auto-assignment."""
+
+    #: false: never picked by the engine in this inbox (a watcher, a supervisor)
+    auto_assign: bool
+    #: their share relative to the other members (core/selectors.py)
+    weight: int
+
+
 class AgentPatch(TypedDict, total=False):
     name: str
     email: str | None

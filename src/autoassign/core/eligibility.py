@@ -38,6 +38,8 @@ class AgentState:
     total_limit: int | None = None
     #: working hours and time off (None: always on duty)
     duty: Duty | None = None
+    #: the member's share of the inbox's work relative to the others (core/selectors.py)
+    weight: int = 1
 
 
 def conversation_exclusion(

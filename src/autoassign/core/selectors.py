@@ -26,8 +26,28 @@ class Selector(Protocol):
     def choose(self, eligible: Sequence[AgentState]) -> AgentState: ...
 
 
+def _weighted(eligible: Sequence[AgentState]) -> bool:
+    return any(a.weight != 1 for a in eligible)
+
+
+def _by_share(agent: AgentState) -> tuple[float, int, int]:
+    """Weighted round robin: the earliest "virtual finish", (count + 1) / weight, over
+    the fair-distribution window's count. An agent eligible throughout a window never
+    lags its share (window count * weight / total weight) by a whole assignment or more
+    (``tests/property/test_weighted_shares.py`` checks the bound)."""
+    return ((agent.window_count + 1) / agent.weight, agent.rotation_seq, agent.agent_id)
+
+
+def _by_availability(agent: AgentState) -> tuple[float, int, int]:
+    """Weighted balanced: the most available, load (counting the next one) relative to
+    capacity, or to the weight when the member has no capacity limit."""
+    room = agent.capacity_limit or agent.weight
+    return ((agent.open_load + 1) / room, agent.rotation_seq, agent.agent_id)
+
+
 class RoundRobinSelector:
-    """The agent assigned least recently in this inbox goes next (never-assigned first).
+    """The agent assigned least recently in this inbox goes next (never-assigned first);
+    with member weights, weighted round robin (``_by_share``).
 
     Rotation is a per-inbox sequence number per agent rather than a list, so it can be
     rebuilt from recorded assignments and shared by all workers.
@@ -36,16 +56,17 @@ class RoundRobinSelector:
     name = "round_robin"
 
     def choose(self, eligible: Sequence[AgentState]) -> AgentState:
-        return min(eligible, key=_by_rotation)
+        return min(eligible, key=_by_share if _weighted(eligible) else _by_rotation)
 
 
 class BalancedSelector:
-    """Fewest open conversations in this inbox; ties go to the least recently assigned."""
+    """Fewest open conversations in this inbox; ties go to the least recently assigned.
+    With member weights, the most available (``_by_availability``)."""
 
     name = "balanced"
 
     def choose(self, eligible: Sequence[AgentState]) -> AgentState:
-        return min(eligible, key=_by_load)
+        return min(eligible, key=_by_availability if _weighted(eligible) else _by_load)
 
 
 def selector_for(order: AssignmentOrder) -> Selector:

@@ -99,6 +99,14 @@ class ConversationView:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberView:
+    inbox_id: int
+    agent_id: int
+    auto_assign: bool
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
 class TimeOffView:
     id: int
     agent_id: int

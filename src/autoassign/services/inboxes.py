@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from autoassign.core import errors
-from autoassign.core.drafts import InboxPatch, Membership
+from autoassign.core.drafts import InboxPatch, MemberChange, Membership
 from autoassign.core.model import Inbox
-from autoassign.core.views import AgentView, InboxView, PolicyView
+from autoassign.core.views import AgentView, InboxView, MemberView, PolicyView
 from autoassign.services import triggers
 from autoassign.services.context import Changed, Deps
 
@@ -69,16 +69,23 @@ async def change_members(
     return Changed(members, run)
 
 
-async def set_member_auto_assign(
-    deps: Deps, account_id: int, inbox_id: int, agent_id: int, auto_assign: bool
-) -> Changed[bool]:
+async def set_member(
+    deps: Deps, account_id: int, inbox_id: int, agent_id: int, change: MemberChange
+) -> Changed[MemberView]:
     """A member who opts out (a watcher, a supervisor) never receives auto-assignments
-    in the inbox; opting back in runs it."""
+    in the inbox; opting back in runs it. The weight is their share of the work."""
     async with deps.uow.write() as uow:
-        before = await uow.inboxes.set_auto_assign(account_id, inbox_id, agent_id, auto_assign)
-        fired = {triggers.Trigger.MEMBERS_ADDED} if auto_assign and not before else set()
+        before = await uow.inboxes.set_member(account_id, inbox_id, agent_id, change)
+        opted_in = change.get("auto_assign") is True and not before.auto_assign
+        fired = {triggers.Trigger.MEMBERS_ADDED} if opted_in else set()
         run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, inbox_id=inbox_id)
-    return Changed(auto_assign, run)
+    after = MemberView(
+        inbox_id,
+        agent_id,
+        change.get("auto_assign", before.auto_assign),
+        change.get("weight", before.weight),
+    )
+    return Changed(after, run)
 
 
 async def get_policy(deps: Deps, account_id: int, inbox_id: int) -> PolicyView:

@@ -127,6 +127,8 @@ inbox_members = sa.Table(
     _fk("agent_id", "agents.id"),
     #: false: a member who never receives auto-assignments here (a watcher, a supervisor)
     sa.Column("auto_assign", sa.Boolean(), nullable=False, server_default=sa.true()),
+    #: the member's share of the inbox's work relative to the others (1: equal shares)
+    sa.Column("weight", sa.SmallInteger(), nullable=False, server_default="1"),
     sa.PrimaryKeyConstraint("inbox_id", "agent_id"),
     sa.Index(None, "agent_id"),
 )

@@ -20,6 +20,7 @@ from autoassign.core.drafts import (
     CapacityPatch,
     ConversationChanges,
     InboxPatch,
+    MemberChange,
     MembersChanged,
     Membership,
     TeamPatch,
@@ -40,6 +41,7 @@ from autoassign.core.views import (
     EventFilter,
     InboxLimitView,
     InboxView,
+    MemberView,
     Page,
     Paging,
     PolicyView,
@@ -134,11 +136,11 @@ class InboxRepository(Protocol):
         ...
 
     async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None: ...
-    async def set_auto_assign(
-        self, account_id: int, inbox_id: int, agent_id: int, auto_assign: bool
-    ) -> bool:
-        """Opt a member out of auto-assignment in the inbox, or back in; returns the
-        value before. InboxMemberNotFound when the agent is not a member."""
+    async def set_member(
+        self, account_id: int, inbox_id: int, agent_id: int, change: MemberChange
+    ) -> MemberView:
+        """Opt a member out of auto-assignment in the inbox (or back in), set their
+        weight; returns the member as it was. InboxMemberNotFound when not a member."""
         ...
 
     async def change_members(

@@ -21,8 +21,9 @@ from autoassign.adapters.sql.tables import (
     run_requests,
 )
 from autoassign.core import errors
-from autoassign.core.drafts import InboxPatch, MembersChanged, Membership
+from autoassign.core.drafts import InboxPatch, MemberChange, MembersChanged, Membership
 from autoassign.core.model import Inbox
+from autoassign.core.views import MemberView
 
 
 class SqlInboxes:
@@ -59,21 +60,20 @@ class SqlInboxes:
     async def require(self, account_id: int, inbox_ids: Iterable[int]) -> None:
         await owned.require(self._conn, inboxes, inbox_ids, account_id)
 
-    async def set_auto_assign(
-        self, account_id: int, inbox_id: int, agent_id: int, auto_assign: bool
-    ) -> bool:
-        """Opt a member out of auto-assignment here (or back in); returns the value it
-        had. InboxMemberNotFound when the agent is not a member."""
+    async def set_member(
+        self, account_id: int, inbox_id: int, agent_id: int, change: MemberChange
+    ) -> MemberView:
+        """Opt a member out of auto-assignment here (or back in), set their weight;
+        returns the member as it was. InboxMemberNotFound when not a member."""
         await self.require(account_id, [inbox_id])
         m = inbox_members.c
         where = sa.and_(m.inbox_id == inbox_id, m.agent_id == agent_id)
-        before = (await self._conn.execute(sa.select(m.auto_assign).where(where))).scalar()
-        if before is None:
+        row = (await self._conn.execute(sa.select(m.auto_assign, m.weight).where(where))).first()
+        if row is None:
             raise errors.InboxMemberNotFound(agent_id)
-        await self._conn.execute(
-            sa.update(inbox_members).where(where).values(auto_assign=auto_assign)
-        )
-        return bool(before)
+        if change:
+            await self._conn.execute(sa.update(inbox_members).where(where).values(**change))
+        return MemberView(inbox_id, agent_id, bool(row.auto_assign), row.weight)
 
     async def change_members(
         self,

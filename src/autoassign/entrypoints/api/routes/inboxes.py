@@ -6,7 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import BackgroundTasks, Query, Response
 
-from autoassign.core.drafts import InboxPatch, Membership
+from autoassign.core.drafts import InboxPatch, MemberChange, Membership
 from autoassign.core.model import Inbox
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
 from autoassign.entrypoints.api.routes._common import account_router, queue_runs
@@ -20,8 +20,8 @@ from autoassign.entrypoints.api.schemas.directory import (
     InboxMembersChange,
     InboxPublic,
     InboxUpdate,
-    MemberAutoAssign,
     MemberPublic,
+    MemberUpdate,
 )
 from autoassign.entrypoints.api.schemas.policies import PolicyLink, PolicyPublic
 from autoassign.services import inboxes, runs
@@ -118,17 +118,15 @@ async def set_member_auto_assign(
     account_id: AccountDep,
     inbox_id: IdPath,
     agent_id: IdPath,
-    body: MemberAutoAssign,
+    body: MemberUpdate,
     engine: EngineDep,
     tasks: BackgroundTasks,
 ) -> MemberPublic:
     """Opt a member out of auto-assignment in this inbox (``auto_assign: false``), or
-    back in. 404 when the agent is not a member."""
-    changed = await inboxes.set_member_auto_assign(
-        engine.deps, account_id, inbox_id, agent_id, body.auto_assign
-    )
-    auto_assign = queue_runs(tasks, engine, changed)
-    return MemberPublic(inbox_id=inbox_id, agent_id=agent_id, auto_assign=auto_assign)
+    back in; set their ``weight``. 404 when the agent is not a member."""
+    change = cast(MemberChange, body.model_dump(exclude_none=True))
+    changed = await inboxes.set_member(engine.deps, account_id, inbox_id, agent_id, change)
+    return MemberPublic.model_validate(queue_runs(tasks, engine, changed))
 
 
 # the inbox's assignment policy --------------------------------------------------------

@@ -62,17 +62,22 @@ class InboxMembersChange(Body):
     user_ids: list[Id] = Field(max_length=1000)
 
 
-class MemberAutoAssign(Body):
-    """Whether the member receives auto-assignments in the inbox (false: a watcher or a
-    supervisor, never picked by the engine; they may still be assigned by hand)."""
+class MemberUpdate(Body):
+    """How the member takes part in auto-assignment in the inbox."""
 
-    auto_assign: bool
+    #: false: a watcher or a supervisor, never picked by the engine (they may still be
+    #: assigned by hand)
+    auto_assign: bool | None = None
+    #: their share of the work relative to the other members (1: equal shares; weighted
+    #: round robin, and the most available first in the balanced order)
+    weight: int | None = Field(None, ge=1, le=100)
 
 
 class MemberPublic(Out):
     inbox_id: int
     agent_id: int
     auto_assign: bool
+    weight: int
 
 
 class AgentList(Out):
