@@ -84,3 +84,37 @@ def test_time_off_can_be_removed_and_bad_input_is_refused(api: Api, account: Acc
     )
     assert backwards.status_code == 422
     assert api.call("GET", account, "/agents/999999/working_hours").status_code == 404
+
+
+def test_a_closed_inbox_assigns_nothing_until_it_opens(api: Api, account: Account):
+    agent = api.agent(account)["id"]
+    inbox = api.inbox(account, [agent])
+    now = datetime.now(UTC)
+    closed_day = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[
+        (now.weekday() + 3) % 7
+    ]
+    hours = {"time_zone": "UTC", "shifts": [{"day": closed_day, "start": "00:00", "end": "01:00"}]}
+    saved = api.ok("PUT", account, f"/inboxes/{inbox['id']}/business_hours", json=hours)
+    assert saved == hours
+    waiting = api.conversation(account, inbox["id"])
+    assert waiting["assignee_id"] is None
+    why = api.ok("GET", account, f"/conversations/{waiting['id']}/assignment_explanation")
+    assert why["result"] == "outside_business_hours"
+    assert why["waits_until"] > now.timestamp()
+    # open now: setting the hours runs the inbox
+    everyday = [
+        {"day": d, "start": "00:00", "end": "24:00"}
+        for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    ]
+    api.ok(
+        "PUT",
+        account,
+        f"/inboxes/{inbox['id']}/business_hours",
+        json={"time_zone": "Pacific/Auckland", "shifts": everyday},
+    )
+    assert api.ok("GET", account, f"/conversations/{waiting['id']}")["assignee_id"] == agent
+    assert api.ok("GET", account, f"/inboxes/{inbox['id']}/business_hours")["shifts"][0] == {
+        "day": "monday",
+        "start": "00:00",
+        "end": "24:00",
+    }

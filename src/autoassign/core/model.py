@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from autoassign.core import errors
 from autoassign.core.reasons import ReassignReason
+from autoassign.core.schedules import Duty
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -88,6 +89,8 @@ class Inbox:
     account_id: int
     name: str
     enable_auto_assignment: bool = True
+    #: opening hours (core/schedules.py); outside them the inbox assigns nothing
+    business_hours: Duty | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, ExclusionRules, combine_exclusions
 from autoassign.core.reasons import AgentReason, ReassignReason, SkipReason
-from autoassign.core.schedules import back_on_duty
+from autoassign.core.schedules import back_on_duty, off_duty
 from autoassign.core.selectors import Selector, selector_for
 from autoassign.core.windows import frees_at, to_ms
 
@@ -41,16 +41,22 @@ class RunnableInbox:
 
 
 def inbox_gate(
-    inbox: Inbox, policy: AssignmentPolicy | None, capacity_exclusions: ExclusionRules
+    inbox: Inbox,
+    policy: AssignmentPolicy | None,
+    capacity_exclusions: ExclusionRules,
+    now: datetime | None = None,
 ) -> RunnableInbox | SkipReason:
-    """Whether the inbox runs at all (auto-assignment on, an enabled policy linked), and if
-    so under which exclusion rules. The one prelude of every batch and explanation."""
+    """Whether the inbox runs at all (auto-assignment on, an enabled policy linked, open
+    at ``now`` by its business hours), and if so under which exclusion rules. The one
+    prelude of every batch and explanation."""
     if not inbox.enable_auto_assignment:
         return SkipReason.INBOX_DISABLED
     if policy is None:
         return SkipReason.NO_POLICY
     if not policy.enabled:
         return SkipReason.POLICY_DISABLED
+    if now is not None and off_duty(inbox.business_hours, now) is not None:
+        return SkipReason.OUTSIDE_BUSINESS_HOURS
     age = ExclusionRules(frozenset(), policy.exclude_older_than_hours)
     return RunnableInbox(inbox, policy, combine_exclusions([capacity_exclusions, age]))
 

@@ -32,6 +32,8 @@ class SkipReason(enum.StrEnum):
     LOST_RACE = "lost_race"
     #: its preferred agent is online but at a limit: it waits for them until the hold ends
     HELD_FOR_PREFERRED_AGENT = "held_for_preferred_agent"
+    #: the inbox is closed by its business hours (it wakes when they open)
+    OUTSIDE_BUSINESS_HOURS = "outside_business_hours"
 
 
 class OutcomeKind(enum.StrEnum):
@@ -60,6 +62,7 @@ class OutcomeKind(enum.StrEnum):
     NO_ELIGIBLE_AGENT = SkipReason.NO_ELIGIBLE_AGENT.value
     LOST_RACE = SkipReason.LOST_RACE.value
     HELD_FOR_PREFERRED_AGENT = SkipReason.HELD_FOR_PREFERRED_AGENT.value
+    OUTSIDE_BUSINESS_HOURS = SkipReason.OUTSIDE_BUSINESS_HOURS.value
 
     @classmethod
     def skipped(cls, reason: SkipReason) -> OutcomeKind:

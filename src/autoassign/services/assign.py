@@ -39,6 +39,7 @@ from autoassign.core.ports import (
     WindowEntry,
 )
 from autoassign.core.reasons import AgentReason, OutcomeKind, ReassignReason, SkipReason
+from autoassign.core.schedules import back_on_duty
 from autoassign.core.windows import (
     frees_at,
     in_window,
@@ -128,9 +129,12 @@ async def assign_inbox(
             # then see increasing times, so none counts a window a later one has moved on
             now = clock.now()
             settings = await batch.settings()
-            runnable = inbox_gate(settings.inbox, settings.policy, settings.capacity_exclusions)
-            if isinstance(runnable, SkipReason):
-                return BatchResult(inbox_id, skipped=runnable)
+            runnable = inbox_gate(
+                settings.inbox, settings.policy, settings.capacity_exclusions, now
+            )
+            if isinstance(runnable, SkipReason):  # closed: run again when it opens
+                opens = back_on_duty(settings.inbox.business_hours, now)
+                return BatchResult(inbox_id, skipped=runnable, wake_at=opens)
             policy = runnable.policy
             timers = await due_releases(batch, state, policy, now)
             # the gone return to the queue whatever happens next; the unanswered only

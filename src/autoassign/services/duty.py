@@ -27,6 +27,25 @@ async def set_working_hours(
     return Changed(view, run)
 
 
+async def get_business_hours(
+    deps: Deps, account_id: int, inbox_id: int
+) -> tuple[str, tuple[Shift, ...]]:
+    async with deps.uow.read() as uow:
+        return await uow.duty.get_inbox_hours(account_id, inbox_id)
+
+
+async def set_business_hours(
+    deps: Deps, account_id: int, inbox_id: int, time_zone: str, shifts: tuple[Shift, ...]
+) -> Changed[tuple[str, tuple[Shift, ...]]]:
+    """Outside its business hours the inbox assigns nothing (none: always open); the
+    change runs the inbox, which sets its wake-up for the next opening."""
+    async with deps.uow.write() as uow:
+        await uow.duty.set_inbox_hours(account_id, inbox_id, time_zone, shifts)
+        fired = {triggers.Trigger.BUSINESS_HOURS_CHANGED}
+        run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, inbox_id=inbox_id)
+    return Changed((time_zone, shifts), run)
+
+
 async def add_time_off(
     deps: Deps, account_id: int, agent_id: int, leave: Leave
 ) -> Changed[DutyView]:

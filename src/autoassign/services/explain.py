@@ -94,9 +94,10 @@ async def explain_conversation(
                 timer=await _timer(view, state, conversation, now),
             )
         settings = await view.settings()
-        runnable = inbox_gate(settings.inbox, settings.policy, settings.capacity_exclusions)
+        runnable = inbox_gate(settings.inbox, settings.policy, settings.capacity_exclusions, now)
         if isinstance(runnable, SkipReason):
-            return explained(OutcomeKind.skipped(runnable))
+            opens = back_on_duty(settings.inbox.business_hours, now)
+            return explained(OutcomeKind.skipped(runnable), waits_until=opens)
         excluded = conversation_exclusion(conversation, runnable.rules, now)
         if excluded is not None:
             return explained(OutcomeKind.skipped(excluded))

@@ -38,6 +38,7 @@ class Trigger(enum.StrEnum):
     UNASSIGNED_BY_HAND = "an open conversation is unassigned by hand"
     AGENT_ONLINE = "an agent's availability becomes online"
     DUTY_CHANGED = "an agent's working hours or time off change"
+    BUSINESS_HOURS_CHANGED = "an inbox's business hours change"
     HEARTBEAT_RESUMED = "an auto-offline agent's first heartbeat after a gap"
     MEMBERS_ADDED = "agents are added to the inbox, or a member opts back in"
     AUTO_ASSIGNMENT_ON = "the inbox's auto-assignment is switched on"
@@ -67,6 +68,7 @@ RUNS: Final[Mapping[Trigger, Scope]] = {
     Trigger.UNASSIGNED_BY_HAND: Scope.INBOX,
     Trigger.AGENT_ONLINE: Scope.AGENT_INBOXES,
     Trigger.DUTY_CHANGED: Scope.AGENT_INBOXES,
+    Trigger.BUSINESS_HOURS_CHANGED: Scope.INBOX,
     Trigger.HEARTBEAT_RESUMED: Scope.AGENT_INBOXES,
     Trigger.MEMBERS_ADDED: Scope.INBOX,
     Trigger.AUTO_ASSIGNMENT_ON: Scope.INBOX,

@@ -24,6 +24,9 @@ from autoassign.adapters.sql.tables import (
     inbox_capacity_limits,
     inbox_members,
 )
+from autoassign.adapters.sql.tables import (
+    inbox_hours as inbox_hours_table,
+)
 from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Presence, Status
 from autoassign.core.ports import Member
@@ -87,6 +90,14 @@ async def members(conn: AsyncConnection, inbox_id: int, *, lock: bool) -> list[M
         )
         for r in found
     ]
+
+
+async def inbox_hours(conn: AsyncConnection, inbox_id: int, time_zone: str) -> Duty:
+    """An inbox's business hours (the same rule as an agent's working hours)."""
+    h = inbox_hours_table.c
+    found = await conn.execute(sa.select(inbox_hours_table).where(h.inbox_id == inbox_id))
+    shifts = tuple(Shift(r.day, r.start_minute, r.end_minute) for r in found)
+    return Duty(time_zone, shifts)
 
 
 async def load_duties(conn: AsyncConnection, zones: dict[int, str]) -> dict[int, Duty]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -98,8 +99,12 @@ class SqlInboxBatch:
                 .where(inbox_capacity_limits.c.inbox_id == self.inbox_id)
             )
         ).all()
+        inbox = rows.inbox(row)
+        if row.has_hours:
+            hours = await members.inbox_hours(self._conn, self.inbox_id, row.time_zone)
+            inbox = replace(inbox, business_hours=hours)
         return InboxSettings(
-            inbox=rows.inbox(row),
+            inbox=inbox,
             policy=rows.policy(row._mapping, "p_") if row.p_id is not None else None,
             capacity_exclusions=combine_exclusions(rows.exclusion_rules(r) for r in rules),
         )

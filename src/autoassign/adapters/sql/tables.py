@@ -96,6 +96,18 @@ agent_shifts = sa.Table(
     sa.Index(None, "agent_id"),
 )
 
+#: an inbox's weekly business hours, in its time zone (outside them it assigns nothing)
+inbox_hours = sa.Table(
+    "inbox_hours",
+    metadata,
+    _id(),
+    _fk("inbox_id", "inboxes.id"),
+    sa.Column("day", sa.SmallInteger(), nullable=False),
+    sa.Column("start_minute", sa.SmallInteger(), nullable=False),
+    sa.Column("end_minute", sa.SmallInteger(), nullable=False),
+    sa.Index(None, "inbox_id"),
+)
+
 agent_time_off = sa.Table(
     "agent_time_off",
     metadata,
@@ -115,6 +127,9 @@ inboxes = sa.Table(
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("enable_auto_assignment", sa.Boolean(), nullable=False, server_default=sa.true()),
     _created(),
+    #: the zone of its business hours, and whether it has any (then a batch reads them)
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("has_hours", sa.Boolean(), nullable=False, server_default=sa.false()),
     #: set when deleted: the inbox leaves every read and never runs, its history stays
     sa.Column("deleted_at", UTCDateTime(), nullable=True),
     sa.Index(None, "account_id"),

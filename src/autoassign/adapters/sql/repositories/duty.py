@@ -8,8 +8,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from autoassign.adapters.sql import owned
+from autoassign.adapters.sql.members import inbox_hours as inbox_hours_of
 from autoassign.adapters.sql.members import load_duties
-from autoassign.adapters.sql.tables import agent_shifts, agent_time_off, agents
+from autoassign.adapters.sql.tables import (
+    agent_shifts,
+    agent_time_off,
+    agents,
+    inbox_hours,
+    inboxes,
+)
 from autoassign.core import errors
 from autoassign.core.schedules import Duty, Leave, Shift
 from autoassign.core.views import DutyView, TimeOffView
@@ -55,6 +62,39 @@ class SqlDuty:
             sa.update(agents).where(agents.c.id == agent_id).values(time_zone=time_zone)
         )
         await self._keep_flag(agent_id)
+
+    async def get_inbox_hours(
+        self, account_id: int, inbox_id: int
+    ) -> tuple[str, tuple[Shift, ...]]:
+        row = await owned.one(self._conn, inboxes, account_id, inbox_id)
+        hours = await inbox_hours_of(self._conn, inbox_id, row.time_zone)
+        return hours.time_zone, hours.shifts
+
+    async def set_inbox_hours(
+        self, account_id: int, inbox_id: int, time_zone: str, shifts: tuple[Shift, ...]
+    ) -> None:
+        Duty(time_zone, shifts)  # validates the zone
+        await owned.require(self._conn, inboxes, [inbox_id], account_id)
+        h = inbox_hours.c
+        await self._conn.execute(sa.delete(inbox_hours).where(h.inbox_id == inbox_id))
+        if shifts:
+            await self._conn.execute(
+                sa.insert(inbox_hours),
+                [
+                    {
+                        "inbox_id": inbox_id,
+                        "day": s.day,
+                        "start_minute": s.start,
+                        "end_minute": s.end,
+                    }
+                    for s in shifts
+                ],
+            )
+        await self._conn.execute(
+            sa.update(inboxes)
+            .where(inboxes.c.id == inbox_id)
+            .values(time_zone=time_zone, has_hours=bool(shifts))
+        )
 
     async def add_time_off(self, account_id: int, agent_id: int, leave: Leave) -> int:
         await owned.require(self._conn, agents, [agent_id], account_id)

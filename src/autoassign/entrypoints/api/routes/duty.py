@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import BackgroundTasks, Response
 
-from autoassign.core.schedules import DAYS, Leave, format_time, shifts_from
+from autoassign.core.schedules import DAYS, Leave, Shift, format_time, shifts_from
 from autoassign.core.views import DutyView
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
 from autoassign.entrypoints.api.routes._common import account_router, queue_runs
@@ -20,14 +20,24 @@ from autoassign.services import duty
 router = account_router("working hours")
 
 
+def _shifts(shifts: tuple[Shift, ...]) -> list[ShiftPublic]:
+    return [
+        ShiftPublic(day=DAYS[s.day], start=format_time(s.start), end=format_time(s.end))
+        for s in shifts
+    ]
+
+
+def _hours(time_zone: str, shifts: tuple[Shift, ...]) -> WorkingHours:
+    return WorkingHours.model_validate(
+        {"time_zone": time_zone, "shifts": [s.model_dump() for s in _shifts(shifts)]}
+    )
+
+
 def _public(view: DutyView) -> DutyPublic:
     return DutyPublic(
         agent_id=view.agent_id,
         time_zone=view.time_zone,
-        shifts=[
-            ShiftPublic(day=DAYS[s.day], start=format_time(s.start), end=format_time(s.end))
-            for s in view.shifts
-        ],
+        shifts=_shifts(view.shifts),
         time_off=[TimeOffPublic.model_validate(t) for t in view.time_off],
     )
 
@@ -54,6 +64,31 @@ async def set_working_hours(
         engine.deps, account_id, agent_id, body.time_zone, shifts
     )
     return _public(queue_runs(tasks, engine, changed))
+
+
+@router.get("/inboxes/{inbox_id}/business_hours", response_model=WorkingHours)
+async def get_business_hours(
+    account_id: AccountDep, inbox_id: IdPath, engine: EngineDep
+) -> WorkingHours:
+    time_zone, shifts = await duty.get_business_hours(engine.deps, account_id, inbox_id)
+    return _hours(time_zone, shifts)
+
+
+@router.put("/inboxes/{inbox_id}/business_hours", response_model=WorkingHours)
+async def set_business_hours(
+    account_id: AccountDep,
+    inbox_id: IdPath,
+    body: WorkingHours,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+) -> WorkingHours:
+    """Replace the inbox's weekly business hours (none: always open). Outside them it
+    assigns nothing (``outside_business_hours``) and wakes when they open."""
+    shifts = shifts_from([(s.day, s.start, s.end) for s in body.shifts])
+    changed = await duty.set_business_hours(
+        engine.deps, account_id, inbox_id, body.time_zone, shifts
+    )
+    return _hours(*queue_runs(tasks, engine, changed))
 
 
 @router.post("/agents/{agent_id}/time_off", response_model=DutyPublic)
