@@ -74,6 +74,7 @@ def test_every_agent_reason_is_given_by_some_rule():
         eligibility.agent_rejection(make_agent_state(2, window_count=3), team, 3),
         eligibility.agent_rejection(make_agent_state(2, open_load=1, capacity_limit=1), team, 3),
         eligibility.previous_assignee_rule(make_agent_state(4), 4),
+        eligibility.skill_rule(make_agent_state(4), {"billing": 2}),
         eligibility.presence_rule(make_agent_state(1, opted_out=True)),
         eligibility.presence_rule(make_agent_state(1, duty=NIGHTS), NOON),
         eligibility.presence_rule(make_agent_state(1, duty=AWAY), NOON),

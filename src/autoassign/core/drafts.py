@@ -7,13 +7,14 @@ and the few inputs that have no entity of their own.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
 from autoassign.core.model import Presence, Priority, Status
 from autoassign.core.policies import AssignmentOrder, ConversationPriority
+from autoassign.core.skills import Relaxation
 
 
 class Membership(enum.StrEnum):
@@ -72,6 +73,7 @@ class ConversationPatch(TypedDict, total=False):
     sla_due_at: datetime | None
     contact_id: int | None
     preferred_agent_id: int | None
+    required_skills: Mapping[str, int]
 
 
 class ConversationChanges(ConversationPatch, total=False):
@@ -150,6 +152,7 @@ class PolicyPatch(TypedDict, total=False):
     overflow_team_id: int | None
     sticky_days: int | None
     preferred_hold_seconds: int
+    skill_relaxation: tuple[Relaxation, ...]
 
 
 class CapacityPatch(TypedDict, total=False):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from autoassign.core import skills
 from autoassign.core.model import Conversation, Presence, Team
 from autoassign.core.policies import ExclusionRules
 from autoassign.core.reasons import AgentReason, ReassignReason, SkipReason
@@ -40,6 +42,8 @@ class AgentState:
     duty: Duty | None = None
     #: the member's share of the inbox's work relative to the others (core/selectors.py)
     weight: int = 1
+    #: skill → level 1 to 5 (core/skills.py)
+    skills: Mapping[str, int] = field(default_factory=dict)
 
 
 def conversation_exclusion(
@@ -82,6 +86,11 @@ def previous_assignee_rule(agent: AgentState, barred: int | None) -> AgentReason
     if barred is not None and agent.agent_id == barred:
         return AgentReason.PREVIOUS_ASSIGNEE
     return None
+
+
+def skill_rule(agent: AgentState, needs: Mapping[str, int]) -> AgentReason | None:
+    """Meets every skill the conversation requires now (core/skills.py)."""
+    return None if skills.meets(agent.skills, needs) else AgentReason.MISSING_SKILL
 
 
 def presence_rule(agent: AgentState, now: datetime | None = None) -> AgentReason | None:

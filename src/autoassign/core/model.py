@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -91,6 +92,8 @@ class Inbox:
     enable_auto_assignment: bool = True
     #: opening hours (core/schedules.py); outside them the inbox assigns nothing
     business_hours: Duty | None = None
+    #: label → skills it requires, with minimum levels (core/skills.py)
+    skill_labels: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ class Conversation:
     #: the agent to prefer: set explicitly, or the contact's earlier agent in this inbox
     #: (filled in by the batch when the policy is sticky)
     preferred_agent_id: int | None = None
+    #: skill → minimum level (core/skills.py); its labels may add more
+    required_skills: Mapping[str, int] = field(default_factory=dict)
     #: whom the engine took it from, and why, until it is assigned again
     previous_assignee_id: int | None = None
     reassign_reason: ReassignReason | None = None

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from autoassign.core import eligibility, routing
+from autoassign.core import eligibility, routing, skills
 from autoassign.core.eligibility import AgentState
 from autoassign.core.model import Conversation, Inbox, Team
 from autoassign.core.policies import AssignmentPolicy, ExclusionRules, combine_exclusions
@@ -139,6 +139,9 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
             team, overflows_at = routing.widened(runnable.policy, now, team, conversation, teams)
             barred = eligibility.barred_agent(conversation)
             eligible = batch.eligible(team, barred)
+            needs = _requirements(runnable, conversation, now)
+            if needs:
+                eligible = _skilled(eligible, needs)
             preferred, frees = routing.preferred(
                 runnable.policy, now, batch.limit, batch.online, conversation, team, barred
             )
@@ -154,6 +157,13 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
                 if overflows_at is not None:  # time alone will widen it
                     batch.time_wakes.append(overflows_at)
                 reasons = batch.skip_reasons(team)
+                if needs:  # who lacks a skill, and when the ladder lowers them
+                    reasons = {**reasons, **_unskilled(batch.online, needs, reasons)}
+                    step = skills.next_step(
+                        runnable.policy.skill_relaxation, conversation.created_at, now
+                    )
+                    if step is not None:
+                        batch.time_wakes.append(step)
                 if barred is not None:
                     barring = {
                         a.agent_id: why
@@ -163,6 +173,37 @@ def plan_batch(snapshot: InboxSnapshot, now: datetime) -> AssignmentPlan:
                     reasons = {**reasons, **barring}
                 batch.skips.append(Skip(conversation.id, SkipReason.NO_ELIGIBLE_AGENT, reasons))
     return batch.plan(runnable.inbox.id)
+
+
+def _requirements(
+    runnable: RunnableInbox, conversation: Conversation, now: datetime
+) -> dict[str, int]:
+    """The skills the conversation requires now (its own and its labels', relaxed by the
+    ladder for the time it has waited)."""
+    if not conversation.required_skills and not runnable.inbox.skill_labels:
+        return {}
+    needs = skills.required(
+        conversation.required_skills, conversation.labels, runnable.inbox.skill_labels
+    )
+    ladder = runnable.policy.skill_relaxation
+    return skills.relaxed(needs, ladder, conversation.created_at, now) if needs else needs
+
+
+def _skilled(eligible: Sequence[AgentState], needs: dict[str, int]) -> list[AgentState]:
+    """Those meeting every requirement, the most proficient only."""
+    able = [a for a in eligible if skills.meets(a.skills, needs)]
+    top = max((skills.proficiency(a.skills, needs) for a in able), default=0)
+    return [a for a in able if skills.proficiency(a.skills, needs) == top]
+
+
+def _unskilled(
+    online: Sequence[AgentState], needs: dict[str, int], known: Mapping[int, AgentReason]
+) -> dict[int, AgentReason]:
+    return {
+        a.agent_id: why
+        for a in online
+        if a.agent_id not in known and (why := eligibility.skill_rule(a, needs))
+    }
 
 
 def _presence_filter(

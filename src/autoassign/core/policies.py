@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from autoassign.core import errors
 from autoassign.core.model import Conversation, parse_enum, priority_order
+from autoassign.core.skills import Relaxation
 
 
 class AssignmentOrder(enum.StrEnum):
@@ -114,6 +115,8 @@ class AssignmentPolicy:
     sticky_days: int | None = None
     #: a preferred agent online but at a limit is waited for this long (since created)
     preferred_hold_seconds: int = 0
+    #: skills: lower the required levels after waiting times (core/skills.py)
+    skill_relaxation: tuple[Relaxation, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():

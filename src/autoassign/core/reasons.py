@@ -101,6 +101,8 @@ class AgentReason(enum.StrEnum):
     PREVIOUS_ASSIGNEE = "previous_assignee"
     #: a member who never receives auto-assignments in this inbox (watcher, supervisor)
     OPTED_OUT = "opted_out"
+    #: lacks a skill the conversation requires, or has it below the level (core/skills.py)
+    MISSING_SKILL = "missing_skill"
     #: outside the agent's working hours (core/schedules.py)
     OUTSIDE_WORKING_HOURS = "outside_working_hours"
     #: on time off

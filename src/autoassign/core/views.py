@@ -7,7 +7,8 @@ client reads with it (labels, counts, limits). The write side works on the entit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -15,6 +16,7 @@ from autoassign.core.model import Conversation, Presence, Priority, Status
 from autoassign.core.policies import AssignmentOrder, ConversationPriority
 from autoassign.core.reasons import ReassignReason
 from autoassign.core.schedules import Shift
+from autoassign.core.skills import Relaxation
 
 T = TypeVar("T")
 
@@ -65,6 +67,7 @@ class ConversationView:
     sla_due_at: datetime | None = None
     contact_id: int | None = None
     preferred_agent_id: int | None = None
+    required_skills: Mapping[str, int] = field(default_factory=dict)
     # activity and reassignment (core/reassignment.py)
     assigned_at: datetime | None = None
     waiting_since: datetime | None = None
@@ -95,6 +98,7 @@ class ConversationView:
             sla_due_at=self.sla_due_at,
             contact_id=self.contact_id,
             preferred_agent_id=self.preferred_agent_id,
+            required_skills=self.required_skills,
         )
 
 
@@ -146,6 +150,7 @@ class PolicyView:
     overflow_team_id: int | None
     sticky_days: int | None
     preferred_hold_seconds: int
+    skill_relaxation: tuple[Relaxation, ...]
     assigned_inbox_count: int
     created_at: datetime
     updated_at: datetime

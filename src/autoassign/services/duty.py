@@ -46,6 +46,37 @@ async def set_business_hours(
     return Changed((time_zone, shifts), run)
 
 
+async def get_skills(deps: Deps, account_id: int, agent_id: int) -> dict[str, int]:
+    async with deps.uow.read() as uow:
+        return await uow.duty.skills(account_id, agent_id)
+
+
+async def set_skills(
+    deps: Deps, account_id: int, agent_id: int, skills: dict[str, int]
+) -> Changed[dict[str, int]]:
+    """Replace the agent's skills (levels 1 to 5); runs their inboxes."""
+    async with deps.uow.write() as uow:
+        await uow.duty.set_skills(account_id, agent_id, skills)
+        run = await _runs(uow, deps, agent_id)
+    return Changed(skills, run)
+
+
+async def get_skill_labels(deps: Deps, account_id: int, inbox_id: int) -> dict[str, dict[str, int]]:
+    async with deps.uow.read() as uow:
+        return await uow.duty.skill_labels(account_id, inbox_id)
+
+
+async def set_skill_labels(
+    deps: Deps, account_id: int, inbox_id: int, labels: dict[str, dict[str, int]]
+) -> Changed[dict[str, dict[str, int]]]:
+    """What each label requires of the inbox's conversations; runs the inbox."""
+    async with deps.uow.write() as uow:
+        await uow.duty.set_skill_labels(account_id, inbox_id, labels)
+        fired = {triggers.Trigger.BUSINESS_HOURS_CHANGED}
+        run = await triggers.inboxes_to_run(uow, deps.clock.now(), fired, inbox_id=inbox_id)
+    return Changed(labels, run)
+
+
 async def add_time_off(
     deps: Deps, account_id: int, agent_id: int, leave: Leave
 ) -> Changed[DutyView]:

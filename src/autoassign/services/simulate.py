@@ -177,6 +177,7 @@ async def current_setup(deps: Deps, account_id: int, inbox_id: int) -> InboxSetu
             overflow_team_id=view.overflow_team_id,
             sticky_days=view.sticky_days,
             preferred_hold_seconds=view.preferred_hold_seconds,
+            skill_relaxation=view.skill_relaxation,
         )
     limits = {
         p.id: limit.conversation_limit

@@ -15,6 +15,7 @@ from autoassign.core.policies import (
     ExclusionRules,
 )
 from autoassign.core.reasons import ReassignReason
+from autoassign.core.skills import Relaxation
 from autoassign.core.views import (
     AgentView,
     AssignmentEventView,
@@ -37,7 +38,17 @@ def inbox(row: AnyRow) -> Inbox:
         account_id=row.account_id,
         name=row.name,
         enable_auto_assignment=bool(row.enable_auto_assignment),
+        skill_labels=row.skill_labels or {},
     )
+
+
+def relaxation(value: Any) -> tuple[Relaxation, ...]:
+    """The policy's ladder from its JSON column."""
+    return tuple(Relaxation(s["after_seconds"], s["lower_by"]) for s in value or ())
+
+
+def relaxation_json(ladder: tuple[Relaxation, ...]) -> list[dict[str, int]] | None:
+    return [{"after_seconds": s.after_seconds, "lower_by": s.lower_by} for s in ladder] or None
 
 
 def agent(row: AnyRow) -> Agent:
@@ -87,6 +98,7 @@ def policy(m: Mapping[Any, Any], prefix: str = "") -> AssignmentPolicy:
         overflow_team_id=m[f"{prefix}overflow_team_id"],
         sticky_days=m[f"{prefix}sticky_days"],
         preferred_hold_seconds=m[f"{prefix}preferred_hold_seconds"],
+        skill_relaxation=relaxation(m[f"{prefix}skill_relaxation"]),
     )
 
 
@@ -103,6 +115,7 @@ def policy_values(policy: AssignmentPolicy) -> dict[str, Any]:
         "enabled": policy.enabled,
         "exclude_older_than_hours": policy.exclude_older_than_hours,
         **{name: getattr(policy, name) for name in REASSIGN_SETTINGS},
+        "skill_relaxation": relaxation_json(policy.skill_relaxation),
     }
 
 
@@ -180,6 +193,7 @@ def conversation_view(row: AnyRow, labels: Iterable[str] = ()) -> ConversationVi
         sla_due_at=row.sla_due_at,
         contact_id=row.contact_id,
         preferred_agent_id=row.preferred_agent_id,
+        required_skills=row.required_skills or {},
         assigned_at=row.assigned_at,
         waiting_since=row.waiting_since,
         first_reply_created_at=row.first_reply_at,
@@ -210,6 +224,7 @@ def policy_view(row: AnyRow) -> PolicyView:
         overflow_team_id=row.overflow_team_id,
         sticky_days=row.sticky_days,
         preferred_hold_seconds=row.preferred_hold_seconds,
+        skill_relaxation=relaxation(row.skill_relaxation),
         assigned_inbox_count=row.assigned_inbox_count,
         created_at=row.created_at,
         updated_at=row.updated_at,

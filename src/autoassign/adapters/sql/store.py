@@ -128,6 +128,7 @@ class SqlInboxBatch:
             c.sla_due_at,
             c.contact_id,
             c.preferred_agent_id,
+            c.required_skills,
         ).where(
             c.inbox_id == self.inbox_id,
             c.status == Status.OPEN.value,
@@ -151,7 +152,8 @@ class SqlInboxBatch:
         else:
             found = (await self._conn.execute(_ordered(query, priority, limit)[0])).all()
         # labels matter to the batch only through the exclusion (already in the query)
-        labels = await self._labels([r.id for r in found]) if rules.excluded_labels else {}
+        needed = rules.excluded_labels or self._row.skill_labels  # labels may require skills
+        labels = await self._labels([r.id for r in found]) if needed else {}
         # built directly: every row is open, unassigned and in this inbox (the query says so)
         return [
             Conversation(
@@ -170,6 +172,7 @@ class SqlInboxBatch:
                 sla_due_at=row.sla_due_at,
                 contact_id=row.contact_id,
                 preferred_agent_id=row.preferred_agent_id,
+                required_skills=row.required_skills or {},
             )
             for row in found
         ]

@@ -76,6 +76,8 @@ agents = sa.Table(
     #: when the agent last left "online" (busy or offline); null while online. The grace
     #: period of reassignment counts from it (core/reassignment.py)
     sa.Column("away_since", UTCDateTime(), nullable=True),
+    #: skill → level 1 to 5 (core/skills.py)
+    sa.Column("skills", sa.JSON(), nullable=True),
     #: the IANA zone of the agent's working hours (core/schedules.py)
     sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
     #: the agent has working hours or time off: only then does a batch read them
@@ -130,6 +132,8 @@ inboxes = sa.Table(
     #: the zone of its business hours, and whether it has any (then a batch reads them)
     sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
     sa.Column("has_hours", sa.Boolean(), nullable=False, server_default=sa.false()),
+    #: label → {skill: minimum level}: what a label requires (core/skills.py)
+    sa.Column("skill_labels", sa.JSON(), nullable=True),
     #: set when deleted: the inbox leaves every read and never runs, its history stays
     sa.Column("deleted_at", UTCDateTime(), nullable=True),
     sa.Index(None, "account_id"),
@@ -211,6 +215,8 @@ conversations = sa.Table(
     sa.Column("contact_id", sa.BigInteger(), nullable=True),
     #: an agent to prefer, set explicitly (no foreign key: a preference, not a link)
     sa.Column("preferred_agent_id", Id, nullable=True),
+    #: skill → minimum level the conversation requires (core/skills.py)
+    sa.Column("required_skills", sa.JSON(), nullable=True),
     sa.CheckConstraint("status IN ('open', 'pending', 'resolved', 'snoozed')", name="status"),
     sa.CheckConstraint(
         "priority IS NULL OR priority IN ('low', 'medium', 'high', 'urgent')", name="priority"
@@ -308,6 +314,8 @@ assignment_policies = sa.Table(
     # sticky agents (off while sticky_days is null and no conversation names an agent)
     sa.Column("sticky_days", sa.Integer(), nullable=True),
     sa.Column("preferred_hold_seconds", sa.Integer(), nullable=False, server_default="0"),
+    #: [{after_seconds, lower_by}]: the skills relaxation ladder (core/skills.py)
+    sa.Column("skill_relaxation", sa.JSON(), nullable=True),
     sa.UniqueConstraint("account_id", "name"),
     sa.CheckConstraint("fair_distribution_limit > 0", name="limit_positive"),
     sa.CheckConstraint("fair_distribution_window > 0", name="window_positive"),

@@ -34,6 +34,7 @@ def _values(account_id: int, draft: Conversation, now: datetime) -> dict[str, An
         "sla_due_at": draft.sla_due_at,
         "contact_id": draft.contact_id,
         "preferred_agent_id": draft.preferred_agent_id,
+        "required_skills": dict(draft.required_skills) or None,
         "team_id": draft.team_id,
         "assignee_id": draft.assignee_id,
         "created_at": draft.created_at,

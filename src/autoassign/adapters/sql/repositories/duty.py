@@ -19,6 +19,7 @@ from autoassign.adapters.sql.tables import (
 )
 from autoassign.core import errors
 from autoassign.core.schedules import Duty, Leave, Shift
+from autoassign.core.skills import level
 from autoassign.core.views import DutyView, TimeOffView
 
 
@@ -95,6 +96,28 @@ class SqlDuty:
             .where(inboxes.c.id == inbox_id)
             .values(time_zone=time_zone, has_hours=bool(shifts))
         )
+
+    async def skills(self, account_id: int, agent_id: int) -> dict[str, int]:
+        row = await owned.one(self._conn, agents, account_id, agent_id)
+        return dict(row.skills or {})
+
+    async def set_skills(self, account_id: int, agent_id: int, skills: dict[str, int]) -> None:
+        for name, value in skills.items():
+            level(value, name)
+        await owned.update(self._conn, agents, account_id, agent_id, {"skills": skills or None})
+
+    async def skill_labels(self, account_id: int, inbox_id: int) -> dict[str, dict[str, int]]:
+        row = await owned.one(self._conn, inboxes, account_id, inbox_id)
+        return dict(row.skill_labels or {})
+
+    async def set_skill_labels(
+        self, account_id: int, inbox_id: int, labels: dict[str, dict[str, int]]
+    ) -> None:
+        for needs in labels.values():
+            for name, value in needs.items():
+                level(value, name)
+        values = {"skill_labels": labels or None}
+        await owned.update(self._conn, inboxes, account_id, inbox_id, values)
 
     async def add_time_off(self, account_id: int, agent_id: int, leave: Leave) -> int:
         await owned.require(self._conn, agents, [agent_id], account_id)

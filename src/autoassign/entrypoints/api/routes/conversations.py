@@ -50,6 +50,7 @@ async def create_conversation(
         sla_due_at=body.sla_due_at,
         contact_id=body.contact_id,
         preferred_agent_id=body.preferred_agent_id,
+        required_skills=body.required_skills,
     )
     changed = await conversations.create_conversation(engine.deps, draft)
     return ConversationPublic.model_validate(queue_runs(tasks, engine, changed))

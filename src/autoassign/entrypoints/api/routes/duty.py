@@ -11,6 +11,8 @@ from autoassign.entrypoints.api.routes._common import account_router, queue_runs
 from autoassign.entrypoints.api.schemas.duty import (
     DutyPublic,
     ShiftPublic,
+    SkillLabels,
+    SkillsBody,
     TimeOffCreate,
     TimeOffPublic,
     WorkingHours,
@@ -89,6 +91,45 @@ async def set_business_hours(
         engine.deps, account_id, inbox_id, body.time_zone, shifts
     )
     return _hours(*queue_runs(tasks, engine, changed))
+
+
+@router.get("/agents/{agent_id}/skills", response_model=SkillsBody)
+async def get_skills(account_id: AccountDep, agent_id: IdPath, engine: EngineDep) -> SkillsBody:
+    return SkillsBody(skills=await duty.get_skills(engine.deps, account_id, agent_id))
+
+
+@router.put("/agents/{agent_id}/skills", response_model=SkillsBody)
+async def set_skills(
+    account_id: AccountDep,
+    agent_id: IdPath,
+    body: SkillsBody,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+) -> SkillsBody:
+    """Replace the agent's skills: name → level 1 to 5 (docs/routing.md)."""
+    changed = await duty.set_skills(engine.deps, account_id, agent_id, dict(body.skills))
+    return SkillsBody(skills=queue_runs(tasks, engine, changed))
+
+
+@router.get("/inboxes/{inbox_id}/skill_labels", response_model=SkillLabels)
+async def get_skill_labels(
+    account_id: AccountDep, inbox_id: IdPath, engine: EngineDep
+) -> SkillLabels:
+    return SkillLabels(labels=await duty.get_skill_labels(engine.deps, account_id, inbox_id))
+
+
+@router.put("/inboxes/{inbox_id}/skill_labels", response_model=SkillLabels)
+async def set_skill_labels(
+    account_id: AccountDep,
+    inbox_id: IdPath,
+    body: SkillLabels,
+    engine: EngineDep,
+    tasks: BackgroundTasks,
+) -> SkillLabels:
+    """What each label requires of this inbox's conversations: label → {skill: level}."""
+    labels = {label: dict(needs) for label, needs in body.labels.items()}
+    changed = await duty.set_skill_labels(engine.deps, account_id, inbox_id, labels)
+    return SkillLabels(labels=queue_runs(tasks, engine, changed))
 
 
 @router.post("/agents/{agent_id}/time_off", response_model=DutyPublic)

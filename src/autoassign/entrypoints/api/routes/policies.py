@@ -9,6 +9,7 @@ from fastapi import BackgroundTasks, Response
 
 from autoassign.core.drafts import PolicyPatch
 from autoassign.core.policies import AssignmentPolicy
+from autoassign.core.skills import Relaxation
 from autoassign.entrypoints.api.deps import AccountDep, EngineDep, IdPath
 from autoassign.entrypoints.api.routes._common import account_router, queue_runs
 from autoassign.entrypoints.api.schemas.directory import InboxPublic
@@ -24,6 +25,10 @@ from autoassign.services import chatwoot_compat, policies
 router = account_router("assignment policies")
 
 
+def ladder(steps: list[dict[str, int]]) -> tuple[Relaxation, ...]:
+    return tuple(Relaxation(s["after_seconds"], s["lower_by"]) for s in steps)
+
+
 @router.get("/assignment_policies", response_model=list[PolicyPublic])
 async def list_policies(account_id: AccountDep, engine: EngineDep) -> list[PolicyPublic]:
     found = await policies.list_policies(engine.deps, account_id)
@@ -35,7 +40,9 @@ async def create_policy(
     account_id: AccountDep, body: PolicyCreate, engine: EngineDep
 ) -> PolicyPublic:
     """Name must be unique in the account (409 otherwise)."""
-    draft = AssignmentPolicy(id=0, account_id=account_id, **body.model_dump())
+    values = body.model_dump()
+    values["skill_relaxation"] = ladder(values["skill_relaxation"])
+    draft = AssignmentPolicy(id=0, account_id=account_id, **values)
     return PolicyPublic.model_validate(await policies.create_policy(engine.deps, draft))
 
 
@@ -56,6 +63,8 @@ async def update_policy(
 ) -> PolicyPublic:
     """Partial update; ``exclude_older_than_hours: null`` removes the age limit."""
     patch = cast(PolicyPatch, body.model_dump(exclude_unset=True))
+    if "skill_relaxation" in patch:
+        patch["skill_relaxation"] = ladder(body.model_dump()["skill_relaxation"] or [])
     changed = await policies.update_policy(engine.deps, account_id, policy_id, patch)
     return PolicyPublic.model_validate(queue_runs(tasks, engine, changed))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
@@ -19,6 +19,12 @@ from autoassign.entrypoints.api.schemas.common import (
     Timestamp,
     UnixTime,
 )
+
+#: skill name → level 1 to 5
+Skills = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[int, Field(ge=1, le=5)]],
+    Field(max_length=50),
+]
 
 
 class ActivitySender(Body):
@@ -52,6 +58,8 @@ class ConversationCreate(Body):
     contact_id: int | None = Field(None, ge=1, le=2**63 - 1)
     #: an agent to prefer for this conversation
     preferred_agent_id: Id | None = None
+    #: skill → minimum level 1 to 5 (its labels may require more: the inbox's mapping)
+    required_skills: Skills = Field(default_factory=dict)
 
 
 class ConversationUpdate(Patch):
@@ -67,6 +75,7 @@ class ConversationUpdate(Patch):
     sla_due_at: Timestamp | None = None
     contact_id: int | None = Field(None, ge=1, le=2**63 - 1)
     preferred_agent_id: Id | None = None
+    required_skills: Skills | None = None
 
 
 class ConversationPublic(Out):
@@ -84,6 +93,7 @@ class ConversationPublic(Out):
     sla_due_at: UnixTime | None
     contact_id: int | None
     preferred_agent_id: int | None
+    required_skills: dict[str, int]
     #: when the current assignee got it
     assigned_at: UnixTime | None
     #: the oldest customer message no agent has answered (Chatwoot's waiting_since)

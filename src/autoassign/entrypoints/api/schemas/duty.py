@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -51,3 +51,22 @@ class DutyPublic(Out):
     time_zone: str
     shifts: list[ShiftPublic]
     time_off: list[TimeOffPublic]
+
+
+#: skill name → level 1 to 5
+Skills = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[int, Field(ge=1, le=5)]],
+    Field(max_length=50),
+]
+
+
+class SkillsBody(Body):
+    skills: Skills
+
+
+class SkillLabels(Body):
+    """label → the skills (and minimum levels) it requires."""
+
+    labels: dict[Annotated[str, Field(min_length=1, max_length=255)], Skills] = Field(
+        max_length=200
+    )

@@ -67,6 +67,16 @@ class WrappedPatch(Patch):
         return unwrap(cls.wrapper, data)
 
 
+class RelaxationBody(Body):
+    after_seconds: int = Field(ge=0, le=MAX_WINDOW)
+    lower_by: int = Field(ge=1, le=5)
+
+
+class RelaxationPublic(Out):
+    after_seconds: int
+    lower_by: int
+
+
 class PolicyCreate(Wrapped):
     wrapper = "assignment_policy"
     name: Name
@@ -99,6 +109,8 @@ class PolicyCreate(Wrapped):
     sticky_days: int | None = Field(None, ge=1, le=3650)
     #: a preferred agent online but at a limit is waited for this many seconds
     preferred_hold_seconds: int = Field(0, ge=0, le=MAX_WINDOW)
+    #: lower the required skill levels after waiting times (lower_by 5: drop them)
+    skill_relaxation: list[RelaxationBody] = Field(default_factory=list, max_length=10)
 
 
 class PolicyUpdate(WrappedPatch):
@@ -130,6 +142,7 @@ class PolicyUpdate(WrappedPatch):
     overflow_team_id: Id | None = None
     sticky_days: int | None = Field(default=None, ge=1, le=3650)
     preferred_hold_seconds: int | None = Field(default=None, ge=0, le=MAX_WINDOW)
+    skill_relaxation: list[RelaxationBody] | None = Field(default=None, max_length=10)
 
 
 class PolicyPublic(Out):
@@ -152,6 +165,7 @@ class PolicyPublic(Out):
     overflow_team_id: int | None
     sticky_days: int | None
     preferred_hold_seconds: int
+    skill_relaxation: list[RelaxationPublic]
     assigned_inbox_count: int
     created_at: UnixTime
     updated_at: UnixTime
