@@ -86,29 +86,25 @@ agents = sa.Table(
     sa.Index(None, "account_id"),
 )
 
-#: weekly working hours, in the agent's time zone and wall-clock minutes
-agent_shifts = sa.Table(
-    "agent_shifts",
-    metadata,
-    _id(),
-    _fk("agent_id", "agents.id"),
-    sa.Column("day", sa.SmallInteger(), nullable=False),
-    sa.Column("start_minute", sa.SmallInteger(), nullable=False),
-    sa.Column("end_minute", sa.SmallInteger(), nullable=False),
-    sa.Index(None, "agent_id"),
-)
 
-#: an inbox's weekly business hours, in its time zone (outside them it assigns nothing)
-inbox_hours = sa.Table(
-    "inbox_hours",
-    metadata,
-    _id(),
-    _fk("inbox_id", "inboxes.id"),
-    sa.Column("day", sa.SmallInteger(), nullable=False),
-    sa.Column("start_minute", sa.SmallInteger(), nullable=False),
-    sa.Column("end_minute", sa.SmallInteger(), nullable=False),
-    sa.Index(None, "inbox_id"),
-)
+def _weekly(name: str, owner: str, target: str) -> sa.Table:
+    """Weekly shifts in the owner's time zone and wall-clock minutes (core/schedules.py)."""
+    return sa.Table(
+        name,
+        metadata,
+        _id(),
+        _fk(owner, target),
+        sa.Column("day", sa.SmallInteger(), nullable=False),
+        sa.Column("start_minute", sa.SmallInteger(), nullable=False),
+        sa.Column("end_minute", sa.SmallInteger(), nullable=False),
+        sa.Index(None, owner),
+    )
+
+
+#: an agent's working hours
+agent_shifts = _weekly("agent_shifts", "agent_id", "agents.id")
+#: an inbox's business hours (outside them it assigns nothing)
+inbox_hours = _weekly("inbox_hours", "inbox_id", "inboxes.id")
 
 agent_time_off = sa.Table(
     "agent_time_off",

@@ -43,26 +43,30 @@ class SqlDuty:
     async def set_shifts(
         self, account_id: int, agent_id: int, time_zone: str, shifts: tuple[Shift, ...]
     ) -> None:
-        Duty(time_zone, shifts)  # validates the zone
         await owned.require(self._conn, agents, [agent_id], account_id)
-        await self._conn.execute(sa.delete(agent_shifts).where(agent_shifts.c.agent_id == agent_id))
-        if shifts:
-            await self._conn.execute(
-                sa.insert(agent_shifts),
-                [
-                    {
-                        "agent_id": agent_id,
-                        "day": s.day,
-                        "start_minute": s.start,
-                        "end_minute": s.end,
-                    }
-                    for s in shifts
-                ],
-            )
+        await self._replace(agent_shifts, "agent_id", agent_id, time_zone, shifts)
         await self._conn.execute(
             sa.update(agents).where(agents.c.id == agent_id).values(time_zone=time_zone)
         )
         await self._keep_flag(agent_id)
+
+    async def _replace(
+        self,
+        table: sa.Table,
+        owner: str,
+        owner_id: int,
+        time_zone: str,
+        shifts: tuple[Shift, ...],
+    ) -> None:
+        """The one write of weekly shifts (an agent's working hours, an inbox's hours)."""
+        Duty(time_zone, shifts)  # validates the zone
+        await self._conn.execute(sa.delete(table).where(table.c[owner] == owner_id))
+        if shifts:
+            rows = [
+                {owner: owner_id, "day": s.day, "start_minute": s.start, "end_minute": s.end}
+                for s in shifts
+            ]
+            await self._conn.execute(sa.insert(table), rows)
 
     async def get_inbox_hours(
         self, account_id: int, inbox_id: int
@@ -74,23 +78,8 @@ class SqlDuty:
     async def set_inbox_hours(
         self, account_id: int, inbox_id: int, time_zone: str, shifts: tuple[Shift, ...]
     ) -> None:
-        Duty(time_zone, shifts)  # validates the zone
         await owned.require(self._conn, inboxes, [inbox_id], account_id)
-        h = inbox_hours.c
-        await self._conn.execute(sa.delete(inbox_hours).where(h.inbox_id == inbox_id))
-        if shifts:
-            await self._conn.execute(
-                sa.insert(inbox_hours),
-                [
-                    {
-                        "inbox_id": inbox_id,
-                        "day": s.day,
-                        "start_minute": s.start,
-                        "end_minute": s.end,
-                    }
-                    for s in shifts
-                ],
-            )
+        await self._replace(inbox_hours, "inbox_id", inbox_id, time_zone, shifts)
         await self._conn.execute(
             sa.update(inboxes)
             .where(inboxes.c.id == inbox_id)
