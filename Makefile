@@ -48,10 +48,25 @@ browser:
 test: install services browser check
 	$(BIN)/pytest
 
-## Throughput, baseline, ceiling, latency, growth, memory and a profile (about 12 min on
-## 2 cores); prints a table and writes docs/benchmarks.md. Not part of `make test`.
+## Throughput, both comparison baselines (the reference port and a per-row engine),
+## floor, ceiling, the latency curve with the CPU per create, growth, memory and a profile
+## (under 15 min on 2 cores); prints the tables and writes docs/benchmarks.md. Not part
+## of `make test`. Each run has its own databases (autoassign_bench_<run id>_*), Redis
+## keys (prefix aabench:<run id>, database 12) and free ports; override with
+## AUTOASSIGN_BENCH_PG_ADMIN_URL, _REDIS_URL, _RUN_ID, _API_PORT, _RECEIVER_PORT.
 bench: install services
 	PYTHONPATH=. $(BIN)/python -m bench
+
+## The latency curve alone (2 to 4 min): create → assignment webhook through the HTTP
+## API at 10, 50, 100, 200 and 400 creates/s (10 s each) from a separate load-generator
+## process, on SQLite and on PostgreSQL + Redis (stopping after a rate that falls far
+## behind: the higher ones are reported "not run"). The CPU per create of every process on
+## the path (API, worker, PostgreSQL backends, Redis, from /proc) is measured in the same
+## phases, so there is no separate bench-cpu. Prints the tables, writes nothing;
+## e.g. make bench-latency ARGS="--backend postgres --rates 50,100 --seconds 15".
+.PHONY: bench-latency
+bench-latency: install services
+	PYTHONPATH=. $(BIN)/python -m bench.latency $(ARGS)
 
 ## Fault injection (issue 10): its own PostgreSQL and Redis servers, workers and an API,
 ## killed, stopped, flushed and restarted; invariants checked in SQL after each scenario.

@@ -21,6 +21,9 @@ the waiting conversations, then for *each conversation*:
 
 Simplifications all favour the baseline: no event dispatch, no activity message, no
 ``Account.find``, and the assignment is not recorded in ``assignments``.
+
+Its keys carry the bench run's prefix (so that a run deletes only its own keys), which
+changes nothing in the cost shape: each SCAN still walks the whole Redis database.
 """
 
 from __future__ import annotations
@@ -33,21 +36,7 @@ import redis
 
 from bench.dataset import ACCOUNT_ID
 
-PRESENCE_KEY = f"ONLINE_PRESENCE::{ACCOUNT_ID}::USERS"
-STATUS_KEY = f"ONLINE_STATUS::{ACCOUNT_ID}"
 PRESENCE_DURATION = 20
-
-
-def rr_key(inbox_id: int) -> str:
-    return f"ROUND_ROBIN_AGENTS:{inbox_id}"
-
-
-def rate_pattern(inbox_id: int, agent_id: int) -> str:
-    return f"ASSIGNMENT::{inbox_id}::AGENT::{agent_id}::*"
-
-
-def rate_key(inbox_id: int, agent_id: int, conversation_id: int) -> str:
-    return f"ASSIGNMENT::{inbox_id}::AGENT::{agent_id}::CONVERSATION::{conversation_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +47,25 @@ class Policy:
 
 
 class Baseline:
-    def __init__(self, pg_url: str, redis_url: str) -> None:
+    def __init__(self, pg_url: str, redis_url: str, prefix: str) -> None:
         self.db = psycopg.connect(pg_url, autocommit=True)
         self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
+        #: every key this port writes starts with ``<prefix>:``
+        self.prefix = prefix
+        self.presence_key = f"{prefix}:ONLINE_PRESENCE::{ACCOUNT_ID}::USERS"
+        self.status_key = f"{prefix}:ONLINE_STATUS::{ACCOUNT_ID}"
+
+    def rr_key(self, inbox_id: int) -> str:
+        return f"{self.prefix}:ROUND_ROBIN_AGENTS:{inbox_id}"
+
+    def rate_pattern(self, inbox_id: int, agent_id: int) -> str:
+        return f"{self.prefix}:ASSIGNMENT::{inbox_id}::AGENT::{agent_id}::*"
+
+    def rate_key(self, inbox_id: int, agent_id: int, conversation_id: int) -> str:
+        return (
+            f"{self.prefix}:ASSIGNMENT::{inbox_id}::AGENT::{agent_id}"
+            f"::CONVERSATION::{conversation_id}"
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -71,8 +76,8 @@ class Baseline:
         now = time.time()
         rows = self.db.execute("SELECT id, availability FROM agents").fetchall()
         with self.redis.pipeline() as pipe:
-            pipe.zadd(PRESENCE_KEY, {str(a): now for a, _ in rows})
-            pipe.hset(STATUS_KEY, mapping={str(a): status for a, status in rows})
+            pipe.zadd(self.presence_key, {str(a): now for a, _ in rows})
+            pipe.hset(self.status_key, mapping={str(a): status for a, status in rows})
             pipe.execute()
 
     def run(self, seconds: float, limit: int = 100) -> int:
@@ -136,7 +141,7 @@ class Baseline:
 
     def available_agents(self, inbox_id: int) -> list[int]:
         cutoff = time.time() - PRESENCE_DURATION
-        pinged = self.redis.zrangebyscore(PRESENCE_KEY, cutoff, "+inf")
+        pinged = self.redis.zrangebyscore(self.presence_key, cutoff, "+inf")
         always = [
             str(r[0])
             for r in self.db.execute(
@@ -145,7 +150,7 @@ class Baseline:
             )
         ]
         ids = list(dict.fromkeys([*pinged, *always]))
-        statuses = self.redis.hmget(STATUS_KEY, ids) if ids else []
+        statuses = self.redis.hmget(self.status_key, ids) if ids else []
         online = [int(i) for i, s in zip(ids, statuses, strict=True) if s == "online"]
         if not online:
             return []
@@ -160,7 +165,7 @@ class Baseline:
 
     def within_limit(self, inbox_id: int, agent_id: int, policy: Policy) -> bool:
         count = sum(
-            1 for _ in self.redis.scan_iter(match=rate_pattern(inbox_id, agent_id), count=100)
+            1 for _ in self.redis.scan_iter(match=self.rate_pattern(inbox_id, agent_id), count=100)
         )
         return count < policy.limit
 
@@ -195,7 +200,7 @@ class Baseline:
         return min(agents, key=lambda a: loads.get(a, 0))
 
     def round_robin(self, inbox_id: int, allowed: list[int]) -> int:
-        key = rr_key(inbox_id)
+        key = self.rr_key(inbox_id)
         queue = self.redis.lrange(key, 0, -1)
         members = [
             r[0]
@@ -234,6 +239,8 @@ class Baseline:
             )
         self.db.execute("SELECT * FROM conversations WHERE id = %s", (conversation_id,)).fetchone()
         self.redis.set(
-            rate_key(inbox_id, agent_id, conversation_id), str(conversation_id), ex=policy.window
+            self.rate_key(inbox_id, agent_id, conversation_id),
+            str(conversation_id),
+            ex=policy.window,
         )
         return True

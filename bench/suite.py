@@ -16,11 +16,11 @@ import redis
 import sqlalchemy as sa
 
 from autoassign.adapters.sql.engine import make_sync_engine
-from bench import baseline, ceiling, latency
-from bench.backends import REDIS_URL, Backend
+from bench import baseline, ceiling, floor, latency, perrow
+from bench.backends import Backend
+from bench.config import count_keys, delete_keys
 from bench.dataset import Spec
 
-BASELINE_REDIS_URL = "redis://127.0.0.1:6379/13"
 ORDERS = ("round_robin", "balanced")
 
 
@@ -32,8 +32,9 @@ class Plan:
     spec: Spec = field(default_factory=Spec)
     bulk_limit: int = 500
     baseline_seconds: float = 10.0
-    latency_rate: int = 500
-    latency_seconds: float = 60.0
+    #: time box of each per-row comparison run (ours and the per-row engine alike)
+    perrow_seconds: float = 3.0
+    latency: latency.LatencyPlan = field(default_factory=latency.LatencyPlan)
     growth_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     growth_batch: int = 100
     unrelated_keys: int = 1_000_000
@@ -44,8 +45,8 @@ class Plan:
             runs=1,
             spec=Spec(conversations=5_000),
             baseline_seconds=2.0,
-            latency_rate=50,
-            latency_seconds=3.0,
+            perrow_seconds=1.5,
+            latency=latency.LatencyPlan.quick(),
             growth_sizes=(2_000, 5_000),
             growth_batch=10,
             unrelated_keys=20_000,
@@ -130,7 +131,7 @@ def throughput(backend: Backend, plan: Plan, order: str, tick: Callable[[], None
 
 
 def ceiling_rate(backend: Backend, plan: Plan, per_inbox: dict[int, int]) -> float:
-    """(3) The same number of rows per inbox by one guarded batched UPDATE."""
+    """(4) The same number of rows per inbox by one guarded batched UPDATE."""
     rates = []
     for _ in range(plan.runs):
         with backend.fresh(plan.spec, "round_robin") as url:
@@ -139,39 +140,88 @@ def ceiling_rate(backend: Backend, plan: Plan, per_inbox: dict[int, int]) -> flo
     return statistics.median(rates)
 
 
+def floor_rate(backend: Backend, plan: Plan, per_inbox: dict[int, int]) -> float:
+    """(5) The same rows per inbox, in batches of the same size, with a batch's SQL alone."""
+    rates = []
+    for _ in range(plan.runs):
+        with backend.fresh(plan.spec, "round_robin") as url:
+            rows, seconds = floor.run(url, per_inbox, plan.bulk_limit)
+            rates.append(rows / seconds)
+    return statistics.median(rates)
+
+
+def _baseline_prefix(backend: Backend) -> str:
+    # under the run's prefix: Backend.fresh and drop_all delete these keys too
+    return f"{backend.config.redis_prefix}:ref"
+
+
 def baseline_rate(backend: Backend, plan: Plan, order: str) -> tuple[float, int]:
     """(2) The reference's per-conversation cost shape, time-boxed; (median rate, keys at
     the end of the last run)."""
+    assert backend.redis_url is not None
     rates = []
     keys = 0
+    prefix = _baseline_prefix(backend)
     for _ in range(plan.runs):
         with backend.fresh(plan.spec, order) as url:
-            port = baseline.Baseline(url, BASELINE_REDIS_URL)
+            port = baseline.Baseline(url, backend.redis_url, prefix)
             try:
-                port.redis.flushdb()
                 port.seed_presence()
                 started = time.perf_counter()
                 assigned = port.run(plan.baseline_seconds)
                 rates.append(assigned / (time.perf_counter() - started))
-                keys = int(port.redis.dbsize())
-                port.redis.flushdb()
+                keys = count_keys(backend.redis_url, prefix)
+                delete_keys(backend.redis_url, prefix)
             finally:
                 port.close()
     return statistics.median(rates), keys
 
 
-def latency_run(backend: Backend, plan: Plan) -> latency.Latency:
-    """(4) Create → assignment webhook through the HTTP API at a steady rate."""
-    spec = replace(plan.spec, conversations=0)
-    with backend.fresh(spec, "round_robin") as url:
-        return latency.run(
-            url,
-            backend.env(url),
-            embedded=backend.redis_url is None,
-            rate=plan.latency_rate,
-            seconds=plan.latency_seconds,
-            inboxes=spec.inboxes,
-        )
+@dataclass(frozen=True, slots=True)
+class PerRow:
+    """(3) Ours and the per-row engine, the same loop, batch size 1 and in bulk: the
+    assignments/s of every run."""
+
+    order: str
+    bulk: int
+    ours_one: list[float]
+    theirs_one: list[float]
+    ours_bulk: list[float]
+    theirs_bulk: list[float]
+
+    @staticmethod
+    def median(rates: list[float]) -> float:
+        return statistics.median(rates) if rates else float("nan")
+
+
+def perrow_comparison(backend: Backend, plan: Plan, order: str = "round_robin") -> PerRow:
+    """(3) Each engine runs batch after batch, one inbox in turn, for the same time box
+    on a fresh copy: batches of 1, then batches of ``plan.bulk_limit``."""
+    assert backend.redis_url is not None
+    out = PerRow(order, plan.bulk_limit, [], [], [], [])
+    for batch, ours, theirs in (
+        (1, out.ours_one, out.theirs_one),
+        (plan.bulk_limit, out.ours_bulk, out.theirs_bulk),
+    ):
+        for _ in range(plan.runs):
+            with backend.fresh(plan.spec, order) as url:
+                args = ("--per-batch", str(batch), "--seconds", str(plan.perrow_seconds))
+                run = run_worker(backend, url, plan.bulk_limit, *args)
+                ours.append(run.rate)
+            with backend.fresh(plan.spec, order) as url:
+                engine = perrow.PerRowEngine(url, backend.redis_url, backend.config.redis_prefix)
+                try:
+                    assigned, seconds = engine.run(batch, plan.perrow_seconds)
+                finally:
+                    engine.close()
+                theirs.append(assigned / seconds)
+    return out
+
+
+def latency_curve(backend: Backend, plan: Plan) -> latency.Curve:
+    """(6) Create → assignment webhook through the HTTP API at each rate, with the CPU of
+    every process on the path."""
+    return latency.run(backend, backend.config, plan.latency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,17 +232,20 @@ class Growth:
     assigned: int
 
 
-def add_unrelated_keys(count: int) -> None:
-    """Keys autoassign never reads, as other tenants of a shared Redis would leave."""
-    with redis.Redis.from_url(REDIS_URL) as r:
+def add_unrelated_keys(backend: Backend, count: int) -> None:
+    """Keys autoassign never reads, as other tenants of a shared Redis would leave (under
+    the run's prefix, so that the run deletes them)."""
+    assert backend.redis_url is not None
+    prefix = f"{backend.config.redis_prefix}:other"
+    with redis.Redis.from_url(backend.redis_url) as r:
         chunk = 10_000
         for start in range(0, count, chunk):
-            pairs = {f"other:{i}": "x" for i in range(start, min(count, start + chunk))}
+            pairs = {f"{prefix}:{i}": "x" for i in range(start, min(count, start + chunk))}
             r.mset(pairs)
 
 
 def growth(backend: Backend, plan: Plan, tick: Callable[[], None]) -> list[Growth]:
-    """(5) Time per assignment for the same work (one batch per inbox) as the table
+    """(7) Time per assignment for the same work (one batch per inbox) as the table
     grows, and with unrelated keys in Redis."""
     cases: list[tuple[str, int, int]] = [(f"{n:,} conversations", n, 0) for n in plan.growth_sizes]
     middle = plan.growth_sizes[min(1, len(plan.growth_sizes) - 1)]
@@ -211,7 +264,7 @@ def growth(backend: Backend, plan: Plan, tick: Callable[[], None]) -> list[Growt
         for _ in range(plan.runs):
             with backend.fresh(spec, "round_robin") as url:
                 if keys:
-                    add_unrelated_keys(keys)
+                    add_unrelated_keys(backend, keys)
                 run = run_worker(backend, url, plan.bulk_limit, "--fixed", str(plan.growth_batch))
                 costs.append(run.seconds / run.assigned * 1e6)
                 assigned = run.assigned

@@ -140,37 +140,42 @@ def summary(name: str, delays: Sequence[float]) -> str:
 
 
 def main() -> None:
-    """100 cases per back end (10 inboxes x 11 conversations, 1 s windows)."""
+    """100 cases per back end (10 inboxes x 11 conversations, 1 s windows), on the run's
+    own database and Redis keys (bench/config.py)."""
     import psycopg
-    import redis
 
     from autoassign.adapters.sql import migrate
+    from bench.config import RunConfig, delete_keys
 
-    admin = "postgresql://postgres@127.0.0.1:5432/test"
-    database = "autoassign_bench_wakeups"
-    redis_url = "redis://127.0.0.1:6379/7"
+    config = RunConfig.from_env()
+    database = config.database("wakeups")
+    prefix = f"{config.redis_prefix}:wake"
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{Path(tmp) / 'wake.db'}"
         migrate.upgrade(sqlite_url)
         runs = [Backend("embedded (SQLite)", sqlite_url)]
-        pg_url = admin.rsplit("/", 1)[0] + f"/{database}"
-        for with_redis in (True, False):
-            with psycopg.connect(admin, autocommit=True) as conn:
+        pg_url = config.database_url(database)
+        try:
+            for with_redis in (True, False):
+                with psycopg.connect(config.pg_admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                    conn.execute(f'CREATE DATABASE "{database}"')
+                migrate.upgrade(pg_url)
+                delete_keys(config.redis_url, prefix)
+                backend = Backend(
+                    "PostgreSQL + Redis" if with_redis else "PostgreSQL only",
+                    pg_url,
+                    config.redis_url if with_redis else None,
+                    redis_prefix=prefix,
+                )
+                delays = asyncio.run(measure(backend, inboxes_=10, per_inbox=11, window=1))
+                print(summary(backend.name, delays), flush=True)
+            delays = asyncio.run(measure(runs[0], inboxes_=10, per_inbox=11, window=1))
+            print(summary(runs[0].name, delays), flush=True)
+        finally:
+            delete_keys(config.redis_url, prefix)
+            with psycopg.connect(config.pg_admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{database}"')
-            migrate.upgrade(pg_url)
-            redis.Redis.from_url(redis_url).flushdb()
-            backend = Backend(
-                "PostgreSQL + Redis" if with_redis else "PostgreSQL only",
-                pg_url,
-                redis_url if with_redis else None,
-            )
-            delays = asyncio.run(measure(backend, inboxes_=10, per_inbox=11, window=1))
-            print(summary(backend.name, delays), flush=True)
-        delays = asyncio.run(measure(runs[0], inboxes_=10, per_inbox=11, window=1))
-        print(summary(runs[0].name, delays), flush=True)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
