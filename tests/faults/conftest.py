@@ -21,6 +21,7 @@ from autoassign.config import Settings
 from tests.faults import profile
 from tests.faults.fleet import ApiProcess, Fleet, fault_env
 from tests.faults.invariants import Probe
+from tests.faults.receiver import WebhookWatch
 from tests.faults.results import LOG
 from tests.faults.servers import PostgresServer, RedisServer, Workspace
 
@@ -81,6 +82,8 @@ class Stack:
     apis: list[ApiProcess] = field(default_factory=list)
     engines: list[Engine] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    #: the webhook receiver and its marks, once ``harness.watch_webhooks`` set them up
+    webhooks: WebhookWatch | None = None
     probe: Probe = field(init=False)
 
     def __post_init__(self) -> None:
@@ -141,6 +144,8 @@ class Stack:
             api.close()
         for fleet in self.fleets:
             fleet.close()
+        if self.webhooks is not None:
+            self.webhooks.receiver.close()
         for engine in self.engines:
             try:
                 await engine.aclose()
@@ -162,6 +167,8 @@ class Stack:
             " conversations WHERE status = 'open' AND assignee_id IS NULL GROUP BY 1",
             "last assignment by inbox": "SELECT inbox_id, max(assigned_at) FROM assignments"
             " GROUP BY 1",
+            "webhook outbox by status": "SELECT status, count(*), min(created_at),"
+            " max(attempts), min(leased_until) FROM webhook_deliveries GROUP BY 1",
             "open load by inbox and agent": "SELECT inbox_id, assignee_id, count(*) FROM"
             " conversations WHERE status = 'open' AND assignee_id IS NOT NULL GROUP BY 1, 2"
             " ORDER BY 1, 2",

@@ -21,7 +21,9 @@ def fault_env(
     database_url: str, redis_url: str | None, prefix: str, **extra: str
 ) -> dict[str, str]:
     """The settings every process of a scenario runs with: the sweep an hour away, so
-    only triggers, wake-ups, the relay and recovery can assign anything."""
+    only triggers, wake-ups, the relay and recovery can assign anything; webhooks may go
+    to the suite's receiver on 127.0.0.1, and a failed attempt is retried after 0.2 s
+    (doubling) rather than 1 s."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOASSIGN_")}
     env.update(
         AUTOASSIGN_DATABASE_URL=database_url,
@@ -33,6 +35,8 @@ def fault_env(
         AUTOASSIGN_KEEP_FINISHED_JOBS="true",
         AUTOASSIGN_POOL_SIZE="3",
         AUTOASSIGN_LOG_LEVEL="WARNING",
+        AUTOASSIGN_WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
+        AUTOASSIGN_WEBHOOK_RETRY_DELAY="0.2",
         **extra,
     )
     if redis_url is not None:

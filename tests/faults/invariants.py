@@ -8,7 +8,13 @@
   at t, the same agent's engine assignments in that inbox within (t - window, t] (in
   milliseconds, the unit the state stores keep) are at most the limit;
 - nothing assignable left unassigned (``pending_assignable``), and no job stuck
-  (``stuck_jobs``).
+  (``stuck_jobs``);
+- no webhook lost (``webhook_report``): every assignment was accepted at least once by
+  the suite's receiver (matched by event, conversation and agent), and its outbox row
+  (``webhook_deliveries``) is ``delivered``, none left pending or failed for good; and
+  no delivery was accepted for an assignment that ``assignments`` does not record.
+  Duplicates (the same assignment accepted twice) are counted, not failed: delivery is
+  at least once.
 """
 
 from __future__ import annotations
@@ -17,11 +23,15 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
+
+from tests.faults.receiver import Received
 
 _DOUBLE_RECORDS = """
     SELECT conversation_id, count(*) FROM assignments
@@ -97,6 +107,24 @@ _STUCK_JOBS = """
                                            WHERE e.job_id = j.id))
                 < now() - make_interval(secs => %(seconds)s))
 """
+
+
+#: every assignment up to ``upto`` with the outbox row(s) of its event for ``webhook``
+#: (none: it was never queued); bodies are the stored JSON of ``core.events.payload``
+_ASSIGNMENT_DELIVERIES = """
+    SELECT a.id, a.conversation_id, a.agent_id, a.assigned_at,
+           d.delivery_id, d.status, d.attempts, d.last_error
+      FROM assignments a
+      LEFT JOIN webhook_deliveries d
+        ON d.webhook_id = %(webhook)s AND d.event = 'assignee_changed'
+       AND (d.body::jsonb ->> 'conversation_id')::bigint = a.conversation_id
+       AND (d.body::jsonb ->> 'assignee_id')::bigint = a.agent_id
+     WHERE a.id <= %(upto)s
+     ORDER BY a.id
+"""
+
+
+_ASSIGNED_PAIRS = "SELECT DISTINCT conversation_id, agent_id FROM assignments"
 
 
 class Probe:
@@ -200,3 +228,131 @@ async def wait_for(
 def _naive(moment: datetime) -> datetime:
     """``conversations.created_at`` holds naive UTC."""
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+NO_ROW = "no delivery row was queued"
+
+
+@dataclass
+class WebhookReport:
+    """What the receiver accepted for the assignments up to an id, and what the outbox
+    says of them. Clean when nothing is ``missing`` or ``unsettled`` (waiting can fix
+    those); ``phantoms`` are a breach of their own (waiting cannot); ``duplicates`` are
+    reported, never failed (delivery is at least once)."""
+
+    #: assignments checked
+    checked: int = 0
+    #: assignment id -> why it was never accepted (its outbox row's state)
+    missing: dict[int, str] = field(default_factory=dict)
+    #: assignment id -> its outbox rows that are not ``delivered`` (or "no delivery row")
+    unsettled: dict[int, list[str]] = field(default_factory=dict)
+    #: assignment id -> accepted deliveries beyond the first
+    duplicates: dict[int, int] = field(default_factory=dict)
+    #: assignment id -> seconds from the assignment to its first accepted delivery
+    delays: dict[int, float] = field(default_factory=dict)
+    #: deliveries accepted in all (duplicates included)
+    accepted: int = 0
+    #: accepted deliveries of an assignment no row of ``assignments`` records (the
+    #: outbox must hold a delivery exactly when its assignment committed)
+    phantoms: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.missing and not self.unsettled
+
+    def lines(self, limit: int = 20) -> list[str]:
+        found = [
+            f"assignment {a}: never accepted by the receiver ({why})"
+            for a, why in self.missing.items()
+        ]
+        found += [
+            f"assignment {a}: outbox row {row}"
+            for a, rows in self.unsettled.items()
+            if a not in self.missing
+            for row in rows
+        ]
+        if len(found) > limit:
+            found = [*found[:limit], f"... {len(found) - limit} more"]
+        return found
+
+
+async def webhook_report(
+    probe: Probe, webhook_id: int, received: Sequence[Received], upto: int
+) -> WebhookReport:
+    """Every assignment with ``id <= upto`` against the deliveries ``received`` (those the
+    receiver accepted) and the webhook's outbox rows."""
+    first: dict[tuple[str, int, int], float] = {}
+    count: dict[tuple[str, int, int], int] = defaultdict(int)
+    for got in received:
+        key = (got.event, got.conversation_id, got.assignee_id)
+        first.setdefault(key, got.at)
+        count[key] += 1
+    rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    facts: dict[int, tuple[int, int, datetime]] = {}
+    for assignment_id, conversation, agent, at, *outbox in await probe.rows(
+        _ASSIGNMENT_DELIVERIES, {"webhook": webhook_id, "upto": upto}
+    ):
+        facts[assignment_id] = (conversation, agent, at)
+        if outbox[0] is not None:
+            rows[assignment_id].append(tuple(outbox))
+    report = WebhookReport(checked=len(facts), accepted=len(received))
+    assigned = {(c, a) for c, a in await probe.rows(_ASSIGNED_PAIRS)}
+    report.phantoms = [
+        f"delivery {got.delivery_id}: conversation {got.conversation_id} to agent"
+        f" {got.assignee_id}, which no assignment records"
+        for got in received
+        if (got.conversation_id, got.assignee_id) not in assigned
+    ]
+    for assignment_id, (conversation, agent, at) in facts.items():
+        outbox = rows[assignment_id]
+        states = [_row_state(*row) for row in outbox] or [NO_ROW]
+        unsettled = [_row_state(*row) for row in outbox if row[1] != "delivered"]
+        if unsettled or not outbox:
+            report.unsettled[assignment_id] = unsettled or states
+        key = ("assignee_changed", conversation, agent)
+        if key not in first:
+            why = "; ".join(states)
+            report.missing[assignment_id] = f"conversation {conversation} to agent {agent}: {why}"
+            continue
+        report.delays[assignment_id] = first[key] - at.replace(tzinfo=UTC).timestamp()
+        if count[key] > 1:
+            report.duplicates[assignment_id] = count[key] - 1
+    return report
+
+
+def _row_state(delivery_id: str, status: str, attempts: int, error: str | None) -> str:
+    detail = f", last error {error!r}" if error else ""
+    return f"{delivery_id} {status} after {attempts} attempt(s){detail}"
+
+
+async def wait_for_webhooks(
+    probe: Probe,
+    webhook_id: int,
+    received: Callable[[], Sequence[Received]],
+    upto: int,
+    *,
+    stalled: float,
+    within: float,
+    poll: float = 0.25,
+) -> tuple[WebhookReport, float | None]:
+    """Until the report on assignments up to ``upto`` is clean: the last report, and the
+    seconds it took. None when ``stalled`` seconds passed without progress (nothing newly
+    accepted, no row newly delivered) or ``within`` in all: a backlog being delivered
+    may take long, a delivery that waits for nothing must not."""
+    started = moved = time.monotonic()
+    last: tuple[int, int] | None = None
+    report: WebhookReport | None = None
+    while True:
+        with contextlib.suppress(psycopg.Error, OSError):
+            report = await webhook_report(probe, webhook_id, received(), upto)
+            if report.clean:
+                return report, time.monotonic() - started
+            progress = (report.accepted, -len(report.unsettled))
+            if progress != last:
+                last, moved = progress, time.monotonic()
+        now = time.monotonic()
+        if now - moved >= stalled or now - started >= within:
+            if report is None:
+                report = await webhook_report(probe, webhook_id, received(), upto)
+            return report, None
+        await asyncio.sleep(poll)

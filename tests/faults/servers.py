@@ -94,6 +94,10 @@ class PostgresServer:
             "synchronous_commit": "off",
             "full_page_writes": "off",
             "log_min_messages": "'fatal'",
+            # a connection whose client never sends its startup packet (one the server
+            # answers "shutting down" to while it stops) holds the shutdown for this
+            # long: 60 s by default, which outlasted `pg_ctl stop -t 60` now and then
+            "authentication_timeout": "'5s'",
         }
         config = "".join(f"{k} = {v}\n" for k, v in settings.items())
         conf_file = self.data / "postgresql.conf"
@@ -116,6 +120,31 @@ class PostgresServer:
         """``fast``: disconnect every client and shut down cleanly; ``immediate``: as a
         crash (recovery runs at the next start)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def crash(self, within: float = 10) -> None:
+        """Down at once, as by a crash: ``pg_ctl stop -m immediate``; should that not
+        have ended the postmaster within ``within`` s (seen, rarely, on a loaded machine),
+        SIGKILL it (its backends exit when they see it gone)."""
+        try:
+            self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "-w",
+                "-t",
+                str(int(within)),
+                "stop",
+                timeout=within + 5,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            self._kill_leftovers()
+        deadline = time.monotonic() + within
+        while self.running():
+            if time.monotonic() > deadline:
+                raise RuntimeError("PostgreSQL still answers after a crash")
+            time.sleep(0.1)
 
     def running(self) -> bool:
         try:

@@ -1,8 +1,9 @@
 """Fault injection on real processes (issue 10, Tests): the suite's own PostgreSQL and
 Redis servers, `autoassign worker` and `autoassign serve` processes, killed, stopped,
 flushed and restarted; after every scenario the invariants are checked in SQL, with the
-periodic sweep an hour away. ``make faults`` runs the full profile; ``make test`` the
-short one. Sizes: tests/faults/profile.py; method and results: docs/faults.md."""
+periodic sweep an hour away, and every assignment's webhook must reach the suite's
+receiver. ``make faults`` runs the full profile; ``make test`` the short one. Sizes:
+tests/faults/profile.py; method and results: docs/faults.md."""
 
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ from tests.faults.harness import (
     ManualRuns,
     Sentinel,
     now,
+    record,
     recovery,
     settle,
+    watch_webhooks,
     workers_ready,
 )
 from tests.faults.invariants import wait_for
-from tests.faults.results import LOG
 from tests.faults.world import LIMIT, Traffic, World, add_conversations, seed
 
 P = profile.current()
@@ -76,6 +78,7 @@ async def _under_traffic(
     the backlog began to be added."""
     engine = await stack.engine()
     world = await seed(engine, inbox_count=inbox_count, agents=agents)
+    await watch_webhooks(stack, engine, world.account_id)
     fleet = stack.fleet(workers)
     await workers_ready(stack.probe, workers)
     sentinel = Sentinel(stack)
@@ -101,7 +104,7 @@ async def test_racing_workers_never_exceed_a_window(stack: Stack):
     drained = await wait_for(stack.probe, before=started, within=180)
     await traffic.stop()
     await manual.stop()
-    LOG.record(f"{P.race_workers} racing workers: backlog drained", drained, 180)
+    await record(stack, f"{P.race_workers} racing workers: backlog drained", drained, 180)
     assert drained is not None, "the backlog was not drained in 180 s"
     assert manual.batches > 0
     await settle(stack, fleets=(fleet,))
@@ -218,6 +221,7 @@ async def test_api_killed_right_after_answering_creates(stack: Stack, with_redis
     sweep, every conversation it created is still assigned."""
     engine = await stack.engine(with_redis=with_redis)
     world = await seed(engine, inbox_count=P.inboxes, agents=P.agents, capped=False)
+    await watch_webhooks(stack, engine, world.account_id)
     fleet = stack.fleet(2, with_redis=with_redis)
     api = stack.api(with_redis=with_redis)
     await workers_ready(stack.probe, 2)
@@ -248,7 +252,7 @@ async def test_api_killed_right_after_answering_creates(stack: Stack, with_redis
         ]
         assert len(ids) >= len(answered)
         took = await _all_assigned(stack, ids, API_BOUND)
-        LOG.record(label, took, API_BOUND)
+        await record(stack, label, took, API_BOUND)
         assert took is not None, f"created conversations not assigned {API_BOUND} s after"
     await settle(stack, fleets=(fleet,))
 
@@ -272,6 +276,7 @@ async def test_a_wedged_job_unblocks_its_inbox(stack: Stack):
     ``AUTOASSIGN_WEDGED_AFTER`` and the inbox runs again."""
     engine = await stack.engine()
     world = await seed(engine, inbox_count=P.inboxes, agents=P.agents, capped=False)
+    await watch_webhooks(stack, engine, world.account_id)
     fleet = stack.fleet(2)
     await workers_ready(stack.probe, 2)
     chance = random.Random(f"{profile.SEED}-wedges")

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
+import signal
+import subprocess
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,12 +25,16 @@ from autoassign.adapters.jobs.procrastinate_queue import (
     ProcrastinateJobQueue,
     gate_name,
 )
+from autoassign.adapters.sql import migrate
 from autoassign.adapters.sql.engine import libpq_url
 from autoassign.adapters.state.memory import MemoryStateStore
 from autoassign.adapters.state.redis_store import RedisStateStore
 from autoassign.core.ports import RunResult, WindowEntry
 from tests.faults.conftest import Servers, Stack
+from tests.faults.fleet import Fleet, fault_env
 from tests.faults.harness import workers_ready
+from tests.faults.invariants import Probe
+from tests.faults.servers import PostgresServer, Workspace
 from tests.faults.world import LIMIT, add_conversations, seed
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(60)]
@@ -208,3 +218,140 @@ async def test_a_wake_up_is_not_swallowed_by_a_gate_a_dead_process_left(stack: S
         )
     assert left == 0, f"{left} conversations waited past their window's opening"
     assert not fleet.exited()
+
+
+#: how long a worker may take to exit after SIGTERM while its database is down: about a
+#: second of grace for running jobs, a check, closing its pool; headroom for a loaded
+#: 2-core machine (it took 30 to 60 s)
+SIGTERM_EXIT_BOUND = 12.0
+#: the same for a supervisor asked to stop (or cancelled) in the test process
+STOP_BOUND = 5.0
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of these tests' own (stopping it disturbs nothing else),
+    with a migrated template database; removed at the end."""
+    workspace = Workspace()
+    try:
+        pg = PostgresServer(workspace.root / "pg")
+        workspace.watch(pg)
+        try:
+            pg.start()
+            with pg.admin() as admin:
+                admin.execute('CREATE DATABASE "outage_template"')
+            migrate.upgrade(pg.url("outage_template"))
+            yield pg
+        finally:
+            pg.close()
+    finally:
+        workspace.close()
+
+
+def _fresh_database(pg: PostgresServer) -> str:
+    """A new migrated database on ``pg`` (started again if a test left it stopped)."""
+    pg.ensure_running()
+    name = f"outage_{uuid.uuid4().hex[:8]}"
+    with pg.admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "outage_template"')
+    return pg.url(name)
+
+
+@pytest.mark.timeout(120)
+async def test_a_worker_stops_promptly_on_sigterm_while_the_database_is_down(
+    private_postgres: PostgresServer,
+) -> None:
+    """`autoassign worker` took 30 to 60 s to stop on SIGTERM while PostgreSQL was down:
+    a stopping worker waited for its pool to write its jobs' status and unregister it
+    (a 30-s connection timeout each), and a worker starting again waited for its pool
+    to open (30 s) without watching for the signal. One worker signalled just after
+    the server went down (as by a crash: ``PostgresServer.crash``), one a few seconds
+    into the outage: both exit promptly, with status 0."""
+    pg = private_postgres
+    url = await asyncio.to_thread(_fresh_database, pg)
+    logs = Path(tempfile.mkdtemp(prefix="autoassign-outage-logs-"))
+    fleet = Fleet(fault_env(url, None, "outage"), logs, 2)
+    probe = Probe(url)
+    try:
+        await workers_ready(probe, 2)
+        await probe.close()
+        await asyncio.to_thread(pg.crash)
+        stopped = time.monotonic()
+        took: list[float] = []
+        codes: list[int | None] = []
+        for slot, moment in enumerate((0.5, 4.0)):
+            await asyncio.sleep(max(0.0, stopped + moment - time.monotonic()))
+            proc = fleet.procs[slot]
+            assert proc.poll() is None, f"worker {slot} exited before SIGTERM"
+            signalled = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(proc.wait, 60)
+            took.append(round(time.monotonic() - signalled, 1))
+            codes.append(proc.poll())
+        report = f"seconds to exit {took}, exit codes {codes}:\n{fleet.logs_tail()}"
+        assert codes == [0, 0], report
+        assert max(took) < SIGTERM_EXIT_BOUND, report
+    finally:
+        fleet.close()
+        await probe.close()
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+@pytest.mark.timeout(120)
+async def test_a_supervised_worker_asked_or_cancelled_leaves_nothing_running(
+    private_postgres: PostgresServer,
+) -> None:
+    """The worker's supervisor (``work``'s loop) left its worker running when it was
+    cancelled instead of asked to stop, and, the database down, it did not see a stop
+    while it opened its pool (30 s), nor close a pool whose opening was cancelled."""
+    pg = private_postgres
+    url = await asyncio.to_thread(_fresh_database, pg)
+    baseline = asyncio.all_tasks()
+
+    async def left_running() -> set[asyncio.Task[object]]:
+        deadline = time.monotonic() + 2  # a closed pool's tasks end right after
+        while True:
+            left = {t for t in asyncio.all_tasks() - baseline if not t.done()}
+            if not left or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.05)
+
+    queue = ProcrastinateJobQueue(libpq_url(url), gate=MemoryStateStore(), stalled_after=2)
+    probe = Probe(url)
+    try:
+        # running on a live database, then cancelled: stopped and unregistered
+        life = asyncio.create_task(queue._supervised(1, "supervised", asyncio.Event()))
+        deadline = time.monotonic() + 20
+        while not await probe.scalar("SELECT count(*) FROM procrastinate_workers"):
+            assert time.monotonic() < deadline, "the worker never registered"
+            await asyncio.sleep(0.1)
+        life.cancel()
+        await asyncio.wait({life}, timeout=STOP_BOUND)
+        assert life.cancelled()
+        assert await probe.scalar("SELECT count(*) FROM procrastinate_workers") == 0
+        await queue.stop()
+        await probe.close()
+        assert await left_running() == set()
+
+        # the database down: the supervisor opens its pool (30 s at most)...
+        await asyncio.to_thread(pg.crash)
+        for how in ("asked", "cancelled"):
+            stop = asyncio.Event()
+            life = asyncio.create_task(queue._supervised(1, "supervised", stop))
+            await asyncio.sleep(0.5)
+            assert not life.done()
+            started = time.monotonic()
+            if how == "asked":  # ... and is asked to stop: it does, at once
+                stop.set()
+            else:  # ... or is cancelled: its opening pool is closed
+                life.cancel()
+            await asyncio.wait({life}, timeout=STOP_BOUND + 30)
+            took = time.monotonic() - started
+            assert life.done(), f"{how}: still running"
+            assert life.cancelled() if how == "cancelled" else life.result() is True
+            assert took < STOP_BOUND, f"{how}: took {took:.1f} s"
+            assert await left_running() == set(), how
+    finally:
+        await queue.stop()
+        await probe.close()

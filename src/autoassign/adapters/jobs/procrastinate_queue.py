@@ -22,6 +22,8 @@ cannot tell whether triggers arrived runs again. Workers ride out database resta
 worker loop is restarted with backoff), and stalled or wedged jobs are recovered
 (``procrastinate_recovery``). A relay task re-queues runs whose requests outlived every
 run, so a trigger whose process died right after its commit still leads to a run.
+SIGTERM stops a worker gracefully, and promptly even while the database is down (its
+pool is then closed so that nothing waits for a connection: ``_wind_down``).
 """
 
 from __future__ import annotations
@@ -30,17 +32,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from procrastinate import App, PsycopgConnector
+import psycopg
+from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate import exceptions as pexc
 
 from autoassign.adapters.jobs import LostRequests, RunInbox, SweepInboxes
 from autoassign.adapters.jobs.procrastinate_recovery import fail_wedged, recover_stalled
 from autoassign.core import errors
 from autoassign.core.ports import RunGate
+
+if TYPE_CHECKING:
+    from procrastinate.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +55,12 @@ ASSIGN_TASK = "autoassign.assign_inbox"
 WAKE_TASK = "autoassign.wake_inbox"
 #: how often idle workers look for due jobs: the worst extra delay of a wake-up
 POLL_SECONDS = 0.25
+#: a stopping worker: seconds its running jobs get before the database is checked (and
+#: again between checks while it answers: Procrastinate's graceful timeout bounds them)
+STOP_CHECK_SECONDS = 1.0
+#: the database unreachable: seconds given to closing the pool, and then to the worker
+#: (its jobs cancelled) to end, before it is left to the process's exit
+STOP_ABANDON_SECONDS = 2.0
 
 
 def inbox_lock(inbox_id: int) -> str:
@@ -95,6 +107,7 @@ class ProcrastinateJobQueue:
         keep_finished_jobs: bool = False,
         pool_size: int = 4,
     ) -> None:
+        self._conninfo = conninfo
         self._gate = gate
         #: a gate outlives a dead holder only about as long as its stalled job does
         self._gate_ttl = gate_ttl if gate_ttl is not None else max(2 * stalled_after, 10.0)
@@ -118,6 +131,8 @@ class ProcrastinateJobQueue:
         )
         self.app = App(connector=connector)
         self._open = False
+        #: the jobs this process is running (their tasks), for a stop that cannot wait
+        self._jobs: set[asyncio.Task[Any]] = set()
         self._register(interval_to_cron(sweep_interval), interval_to_cron(relay_interval))
 
     def _register(self, sweep_cron: str, relay_cron: str) -> None:
@@ -260,8 +275,15 @@ class ProcrastinateJobQueue:
         return stalled + len(wedged)
 
     async def start(self) -> None:
+        """Open the pool: waits (up to 30 s) for a first connection, so cancel it to stop
+        sooner; a pool that failed or was cancelled while opening is closed again."""
         if not self._open:
-            await self.app.open_async()
+            try:
+                await self.app.open_async()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self.app.close_async()  # its connecting tasks go with it
+                raise
             self._open = True
 
     async def sweep_now(self) -> int:
@@ -301,23 +323,99 @@ class ProcrastinateJobQueue:
                 loop.remove_signal_handler(sig)
 
     async def _supervised(self, slots: int, name: str, stop: asyncio.Event) -> bool:
-        """One life of the worker; True when it ended because it was asked to stop."""
+        """One life of the worker; True when it ended because it was asked to stop.
+
+        Opening the pool is part of the life, so a stop asked while the database is down
+        does not wait for the pool's 30-s timeout; and a life is never left running: if
+        this is cancelled instead of asked, the worker is wound down all the same."""
+        life = asyncio.create_task(self._life(slots, name), name="autoassign-worker")
+        asked = asyncio.create_task(stop.wait())
+        wound_down = False
         try:
-            await self.start()
-            runner = asyncio.create_task(self._work_once(slots, wait=True, name=name))
-            asked = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({runner, asked}, return_when=asyncio.FIRST_COMPLETED)
-            if asked in done:  # graceful: running jobs finish, then the worker returns
-                runner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await runner
+            done, _ = await asyncio.wait({life, asked}, return_when=asyncio.FIRST_COMPLETED)
+            if life not in done:
+                wound_down = True
+                await self._wind_down(life)
                 return True
-            asked.cancel()
-            runner.result()  # raises what stopped it, if anything did
+            life.result()  # raises what stopped it, if anything did
             logger.warning("worker stopped by itself (a side task failed); starting it again")
         except Exception:
             logger.exception("worker stopped on an error; starting it again")
+        finally:
+            asked.cancel()
+            if not wound_down and not life.done():  # cancelled rather than asked
+                await self._wind_down(life)
         return False
+
+    async def _life(self, slots: int, name: str) -> None:
+        await self.start()
+        await self._work_once(slots, wait=True, name=name)
+
+    async def _wind_down(self, life: asyncio.Task[None]) -> None:
+        """Stop a worker's life: gracefully (Procrastinate fetches no more jobs, lets the
+        running ones finish, records their status and unregisters the worker), but
+        without waiting on a database that is gone. While the database answers, the
+        graceful stop takes what it takes (its jobs are bounded, and so is Procrastinate's
+        wait for them). Once it does not, no running job can finish its work or record
+        it: the pool is closed, so that every call waiting for one of its connections
+        (a job's status, unregistering the worker) fails at once, and the running jobs
+        are cancelled (they may be waiting on another pool: the state store's, say).
+        Their rows stay ``doing`` under a worker that no longer heart-beats: the other
+        workers' recovery puts them back once the database is."""
+        life.cancel()  # Procrastinate turns this into its graceful stop
+        while not await _ended(life, STOP_CHECK_SECONDS):
+            if not await self._database_answers():
+                break
+        else:
+            return
+        logger.warning(
+            "stopping while the database is unreachable: closing the worker's connections"
+            " and cancelling its %d running job(s)",
+            len(self._jobs),
+        )
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.stop(), STOP_ABANDON_SECONDS)
+        for job in list(self._jobs):
+            job.cancel()
+        if await _ended(life, STOP_ABANDON_SECONDS):
+            return
+        # psycopg_pool can queue a connection request again after its pool closed (a
+        # dead connection's check fails and getconn retries): Procrastinate's shutdown
+        # then waits out the request's timeout. Stop waiting for it; what it would have
+        # written is recovered by the other workers, and the process's exit ends it.
+        logger.warning(
+            "the worker's shutdown still waits on the database %.0f s after its pool"
+            " closed; leaving it",
+            STOP_ABANDON_SECONDS,
+        )
+        life.cancel()  # Procrastinate stops waiting for its (shielded) loop
+        await _ended(life, STOP_CHECK_SECONDS)
+
+    async def _track_job(
+        self, call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker
+    ) -> Any:
+        """Worker middleware: each running job's task is known while it runs."""
+        task = asyncio.current_task()
+        if task is None:
+            return await call_next()
+        self._jobs.add(task)
+        try:
+            return await call_next()
+        finally:
+            self._jobs.discard(task)
+
+    async def _database_answers(self) -> bool:
+        """Whether the database takes a new connection now (within about 2 s)."""
+        try:
+            async with asyncio.timeout(3):
+                conn = await psycopg.AsyncConnection.connect(
+                    self._conninfo, connect_timeout=2, autocommit=True
+                )
+                async with conn:
+                    await conn.execute("SELECT 1")
+        except (psycopg.Error, OSError, TimeoutError):
+            return False
+        return True
 
     async def _work_once(self, concurrency: int, *, wait: bool, name: str) -> None:
         await self.app.run_worker_async(
@@ -331,6 +429,7 @@ class ProcrastinateJobQueue:
             stalled_worker_timeout=self._stalled_after,
             fetch_job_polling_interval=POLL_SECONDS,
             install_signal_handlers=False,
+            worker_middleware=[self._track_job],
         )
 
     async def drain(self, grace: float = 30.0) -> None:
@@ -358,5 +457,16 @@ class ProcrastinateJobQueue:
 
     async def stop(self) -> None:
         if self._open:
-            await self.app.close_async()
             self._open = False
+            await self.app.close_async()
+
+
+async def _ended(task: asyncio.Task[None], within: float) -> bool:
+    """Whether ``task`` ended within ``within`` seconds; how it ended is logged, not
+    raised (a worker stopping while the database is down ends on a database error)."""
+    await asyncio.wait({task}, timeout=within)
+    if not task.done():
+        return False
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.warning("the worker ended on %r while stopping", exc)
+    return True
