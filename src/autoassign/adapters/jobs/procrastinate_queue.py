@@ -270,7 +270,11 @@ class ProcrastinateJobQueue:
         """Put back stalled jobs and queue the inboxes of wedged ones; returns how many."""
         # every task: a wake-up whose worker died must run too, or it is lost
         stalled = await recover_stalled(self.app, QUEUE, None, self._stalled_after)
-        wedged = await fail_wedged(self.app, QUEUE, ASSIGN_TASK, self._wedged_after)
+        wedged = [
+            inbox_id
+            for task in (ASSIGN_TASK, WAKE_TASK)  # a wake-up wedged would hold its row forever
+            for inbox_id in await fail_wedged(self.app, QUEUE, task, self._wedged_after)
+        ]
         await self.enqueue(wedged, force=True)
         return stalled + len(wedged)
 
