@@ -191,9 +191,11 @@ def _requirements(
 
 def _skilled(eligible: Sequence[AgentState], needs: dict[str, int]) -> list[AgentState]:
     """Those meeting every requirement, the most proficient only."""
-    able = [a for a in eligible if skills.meets(a.skills, needs)]
-    top = max((skills.proficiency(a.skills, needs) for a in able), default=0)
-    return [a for a in able if skills.proficiency(a.skills, needs) == top]
+    scored = [
+        (skills.proficiency(a.skills, needs), a) for a in eligible if skills.meets(a.skills, needs)
+    ]
+    top = max((score for score, _ in scored), default=0)
+    return [a for score, a in scored if score == top]
 
 
 def _unskilled(
@@ -376,17 +378,13 @@ class _Batch:
         the earliest time a member held back only by the fair-distribution window is
         free again. Events (capacity freed, someone online) trigger runs themselves.
         """
-        skipped = {s.conversation_id for s in self.skips}
-        overflow = min(self.time_wakes, default=None) if skipped else None
-        if skipped:  # a member coming on duty (a shift starting, a leave ending)
-            back = [t for a in self.off_duty if (t := back_on_duty(a.duty, self.now))]
-            overflow = min([*back, *([overflow] if overflow else [])], default=None)
+        times: list[datetime] = []
+        if self.skips:  # overflows, holds, ladder steps; a member coming on duty
+            times += self.time_wakes
+            times += [t for a in self.off_duty if (t := back_on_duty(a.duty, self.now))]
         waiting = not self.pool or any(s.reason is SkipReason.NO_ELIGIBLE_AGENT for s in self.skips)
-        if not waiting:
-            return overflow
-        times = [t for a in self.online if (t := eligibility.frees_by_time(a, self.limit))]
-        if overflow is not None:
-            times.append(overflow)
+        if waiting:  # a window freeing
+            times += [t for a in self.online if (t := eligibility.frees_by_time(a, self.limit))]
         return min(times, default=None)
 
     def plan(self, inbox_id: int) -> AssignmentPlan:

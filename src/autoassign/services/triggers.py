@@ -186,7 +186,7 @@ async def inboxes_to_run(
         elif scope is Scope.FREED_INBOXES:
             run |= set(freed_inbox_ids)
         elif scope is Scope.HELD_INBOXES:
-            for agent in agent_ids if agent_id is None else (agent_id, *agent_ids):
-                run |= await uow.agents.held_inbox_ids(agent)
+            agents = {*agent_ids, *([] if agent_id is None else [agent_id])}
+            run |= await uow.agents.held_inbox_ids(agents) if agents else set()
     await uow.runs.add(run, now)
     return frozenset(run)

@@ -53,24 +53,23 @@ from autoassign.core.selectors import MANUAL
 _POLICY_COLUMNS = [col.label(f"p_{col.name}") for col in assignment_policies.c]
 
 
-def _ordered(
-    query: sa.Select[Any], priority: ConversationPriority, limit: int
-) -> list[sa.Select[Any]]:
+def _ordered(query: sa.Select[Any], priority: ConversationPriority) -> list[sa.Select[Any]]:
     """The candidate query in the policy's order (``ConversationPriority.sort_key`` says
-    the same in Python), each on its partial index: one query, or for ``sla_due`` two
-    (those with a due time, then the others in the priority order)."""
+    the same in Python) as parts read one after the other, each on its partial index:
+    one part, or for ``sla_due`` two (those with a due time, then the others in the
+    priority order)."""
     c = conversations.c
     if priority is ConversationPriority.LONGEST_WAITING:
-        return [query.order_by(c.last_activity_at, c.created_at, c.id).limit(limit)]
+        return [query.order_by(c.last_activity_at, c.created_at, c.id)]
     by_rank = (c.priority_order, c.created_at, c.id)
     if priority is ConversationPriority.PRIORITY:
-        return [query.order_by(*by_rank).limit(limit)]
+        return [query.order_by(*by_rank)]
     if priority is ConversationPriority.SLA_DUE:
         return [
-            query.where(c.sla_due_at.is_not(None)).order_by(c.sla_due_at, *by_rank).limit(limit),
-            query.where(c.sla_due_at.is_(None)).order_by(*by_rank).limit(limit),
+            query.where(c.sla_due_at.is_not(None)).order_by(c.sla_due_at, *by_rank),
+            query.where(c.sla_due_at.is_(None)).order_by(*by_rank),
         ]
-    return [query.order_by(c.created_at, c.id).limit(limit)]
+    return [query.order_by(c.created_at, c.id)]
 
 
 class SqlInboxBatch:
@@ -144,13 +143,10 @@ class SqlInboxBatch:
                     conversation_labels.c.label.in_(sorted(rules.excluded_labels)),
                 )
             )
-        if priority is ConversationPriority.SLA_DUE:  # those due first, then the rest
-            found = (await self._conn.execute(_ordered(query, priority, limit)[0])).all()
+        found: list[sa.Row[Any]] = []
+        for part in _ordered(query, priority):  # a later part only while room is left
             if len(found) < limit:
-                rest = _ordered(query, priority, limit - len(found))[1]
-                found += (await self._conn.execute(rest)).all()
-        else:
-            found = (await self._conn.execute(_ordered(query, priority, limit)[0])).all()
+                found += (await self._conn.execute(part.limit(limit - len(found)))).all()
         # labels matter to the batch only through the exclusion (already in the query)
         needed = rules.excluded_labels or self._row.skill_labels  # labels may require skills
         labels = await self._labels([r.id for r in found]) if needed else {}

@@ -140,8 +140,8 @@ class AgentRepository(Protocol):
         """The inboxes the agent is a member of."""
         ...
 
-    async def held_inbox_ids(self, agent_id: int) -> set[int]:
-        """The inboxes where the agent holds open conversations."""
+    async def held_inbox_ids(self, agent_ids: Iterable[int]) -> set[int]:
+        """The inboxes where these agents hold open conversations (one query)."""
         ...
 
     async def total_limited(self, agent_id: int) -> bool:

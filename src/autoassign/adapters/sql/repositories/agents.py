@@ -108,12 +108,12 @@ class SqlAgents:
         )
         return found.scalar() is not None
 
-    async def held_inbox_ids(self, agent_id: int) -> set[int]:
+    async def held_inbox_ids(self, agent_ids: Iterable[int]) -> set[int]:
         c = conversations.c
         found = await self._conn.execute(
             sa.select(c.inbox_id)
             .distinct()
-            .where(c.assignee_id == agent_id, c.status == Status.OPEN.value)
+            .where(c.assignee_id.in_(sorted(set(agent_ids))), c.status == Status.OPEN.value)
         )
         return set(found.scalars())
 
